@@ -1,0 +1,41 @@
+"""The service's connection pool, always acting as the runtime role."""
+
+from typing import Any
+
+from sqlalchemy import create_engine, pool, text
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+from adapters.sqlalchemy.runtime_role import RUNTIME_ROLE
+from adapters.sqlalchemy.urls import sqlalchemy_url
+
+_PRIVILEGED = text(
+    """
+    SELECT r.rolsuper OR r.rolbypassrls OR EXISTS (
+        SELECT 1 FROM pg_class c
+        WHERE c.relowner = r.oid AND c.relname = 'tenants'
+          AND c.relnamespace = 'public'::regnamespace)
+    FROM pg_roles r WHERE r.rolname = current_user
+    """
+)
+
+
+def runtime_connect_args(url: str) -> dict[str, Any]:
+    """If the URL's role could bypass row-level security (superuser, BYPASSRLS or the
+    tables' owner), every pooled session switches to the runtime role at connect time."""
+    probe = create_engine(sqlalchemy_url(url), poolclass=pool.NullPool)
+    try:
+        with probe.connect() as conn:
+            privileged = bool(conn.execute(_PRIVILEGED).scalar())
+    finally:
+        probe.dispose()
+    return {"options": f"-c role={RUNTIME_ROLE}"} if privileged else {}
+
+
+def create_runtime_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
+    return create_async_engine(
+        sqlalchemy_url(url),
+        pool_size=pool_size,
+        max_overflow=0,
+        pool_timeout=10,
+        connect_args=runtime_connect_args(url),
+    )

@@ -1,0 +1,38 @@
+"""Translate the database's refusals into domain errors, by constraint name."""
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
+
+from domain.errors import DomainError, DuplicateName, NotFound
+
+CONSTRAINT_ERRORS: dict[str, Callable[[], DomainError]] = {
+    "uq_tenants_name": lambda: DuplicateName("A tenant"),
+    "uq_agents_tenant_id_name": lambda: DuplicateName("An agent", " in this tenant"),
+    "fk_agents_tenant_id": lambda: NotFound("Tenant"),
+    "fk_api_keys_tenant_id": lambda: NotFound("Tenant"),
+    "fk_tenants_ticket_agent_id": lambda: NotFound("Agent"),
+}
+# SQLSTATE 42501 on a write: the row is outside the transaction's tenant context.
+_RLS_VIOLATION = "42501"
+
+
+@contextmanager
+def domain_errors() -> Iterator[None]:
+    try:
+        yield
+    except DBAPIError as exc:
+        diag = getattr(exc.orig, "diag", None)
+        make_error = CONSTRAINT_ERRORS.get(getattr(diag, "constraint_name", None) or "")
+        if make_error is not None:
+            raise make_error() from exc
+        if getattr(exc.orig, "sqlstate", None) == _RLS_VIOLATION:
+            raise NotFound("Tenant") from exc
+        raise
+
+
+def is_database_unavailable(exc: BaseException) -> bool:
+    """Connection refused, pool exhausted, server gone: the kinds a retry may cure."""
+    return isinstance(exc, OperationalError | InterfaceError | PoolTimeout | ConnectionError)

@@ -1,0 +1,180 @@
+"""SQL repositories over one connection and transaction, owned by SqlUnitOfWork.
+
+Statements are built once at import; SQLAlchemy's compiled cache and psycopg's prepared
+statements do the rest. Rows are mapped to domain entities here and nowhere else.
+"""
+
+import uuid
+from typing import Any
+
+from sqlalchemy import bindparam, delete, func, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from adapters.sqlalchemy.errors import domain_errors
+from adapters.sqlalchemy.tables import agents, api_key_credentials, api_keys, tenants
+from application.ports.page import Page
+from domain.agent import Agent, AgentStatus
+from domain.api_key import ApiKey
+from domain.tenant import Tenant
+
+_TENANT_GET = select(tenants).where(tenants.c.id == bindparam("id"))
+_TENANT_LIST = (
+    select(tenants)
+    .order_by(tenants.c.created_at, tenants.c.id)
+    .limit(bindparam("limit"))
+    .offset(bindparam("offset"))
+)
+_AGENT_GET = select(agents).where(agents.c.id == bindparam("id"))
+_AGENT_LIST = (
+    select(agents)
+    .order_by(agents.c.created_at, agents.c.id)
+    .limit(bindparam("limit"))
+    .offset(bindparam("offset"))
+)
+_AGENT_LIST_FOR_TENANT = _AGENT_LIST.where(agents.c.tenant_id == bindparam("tenant_id"))
+_KEY_COLUMNS = (
+    api_keys.c.id,
+    api_keys.c.tenant_id,
+    api_keys.c.name,
+    api_keys.c.prefix,
+    api_keys.c.created_at,
+)
+
+
+def _tenant_values(tenant: Tenant) -> dict[str, Any]:
+    return {
+        "id": tenant.id,
+        "name": tenant.name,
+        "admin_email": tenant.admin_email,
+        "ticket_agent_id": tenant.ticket_agent_id,
+        "created_at": tenant.created_at,
+        "updated_at": tenant.updated_at,
+    }
+
+
+def _agent_values(agent: Agent) -> dict[str, Any]:
+    return {
+        "id": agent.id,
+        "tenant_id": agent.tenant_id,
+        "name": agent.name,
+        "system_prompt": agent.system_prompt,
+        "model": agent.model,
+        "temperature": agent.temperature,
+        "max_tokens": agent.max_tokens,
+        "use_byok": agent.use_byok,
+        "provider_id": agent.provider_id,
+        "status": agent.status.value,
+        "created_at": agent.created_at,
+        "updated_at": agent.updated_at,
+    }
+
+
+def _agent(row: Any) -> Agent:
+    values = dict(row._mapping)
+    values["status"] = AgentStatus(values["status"])
+    return Agent(**values)
+
+
+def _key(row: Any) -> ApiKey:
+    return ApiKey(key_hash=b"", **row._mapping)
+
+
+class SqlTenantRepository:
+    def __init__(self, conn: AsyncConnection) -> None:
+        self._conn = conn
+
+    async def add(self, tenant: Tenant) -> None:
+        with domain_errors():
+            await self._conn.execute(insert(tenants), _tenant_values(tenant))
+
+    async def get(self, tenant_id: uuid.UUID) -> Tenant | None:
+        row = (await self._conn.execute(_TENANT_GET, {"id": tenant_id})).first()
+        return None if row is None else Tenant(**row._mapping)
+
+    async def list(self, page: Page) -> list[Tenant]:
+        params = {"limit": page.limit, "offset": page.offset}
+        return [Tenant(**row._mapping) for row in await self._conn.execute(_TENANT_LIST, params)]
+
+    async def update(self, tenant: Tenant) -> None:
+        values = _tenant_values(tenant)
+        del values["id"], values["created_at"]
+        with domain_errors():
+            await self._conn.execute(update(tenants).where(tenants.c.id == tenant.id), values)
+
+    async def delete(self, tenant_id: uuid.UUID) -> bool:
+        result = await self._conn.execute(delete(tenants).where(tenants.c.id == tenant_id))
+        return result.rowcount > 0
+
+
+class SqlAgentRepository:
+    def __init__(self, conn: AsyncConnection) -> None:
+        self._conn = conn
+
+    async def add(self, agent: Agent) -> None:
+        with domain_errors():
+            await self._conn.execute(insert(agents), _agent_values(agent))
+
+    async def get(self, agent_id: uuid.UUID) -> Agent | None:
+        row = (await self._conn.execute(_AGENT_GET, {"id": agent_id})).first()
+        return None if row is None else _agent(row)
+
+    async def list(self, tenant_id: uuid.UUID | None, page: Page) -> list[Agent]:
+        params: dict[str, Any] = {"limit": page.limit, "offset": page.offset}
+        statement = _AGENT_LIST
+        if tenant_id is not None:
+            statement, params["tenant_id"] = _AGENT_LIST_FOR_TENANT, tenant_id
+        return [_agent(row) for row in await self._conn.execute(statement, params)]
+
+    async def update(self, agent: Agent) -> None:
+        values = _agent_values(agent)
+        del values["id"], values["tenant_id"], values["created_at"]
+        with domain_errors():
+            await self._conn.execute(update(agents).where(agents.c.id == agent.id), values)
+
+    async def delete(self, agent_id: uuid.UUID) -> bool:
+        result = await self._conn.execute(delete(agents).where(agents.c.id == agent_id))
+        return result.rowcount > 0
+
+
+class SqlApiKeyRepository:
+    def __init__(self, conn: AsyncConnection) -> None:
+        self._conn = conn
+
+    async def add(self, key: ApiKey) -> None:
+        with domain_errors():
+            await self._conn.execute(
+                insert(api_keys),
+                {
+                    "id": key.id,
+                    "tenant_id": key.tenant_id,
+                    "name": key.name,
+                    "prefix": key.prefix,
+                    "created_at": key.created_at,
+                },
+            )
+            await self._conn.execute(
+                insert(api_key_credentials),
+                {"key_id": key.id, "key_hash": key.key_hash, "tenant_id": key.tenant_id},
+            )
+
+    async def list_for_tenant(self, tenant_id: uuid.UUID) -> list[ApiKey]:
+        statement = (
+            select(*_KEY_COLUMNS)
+            .where(api_keys.c.tenant_id == tenant_id)
+            .order_by(api_keys.c.created_at, api_keys.c.id)
+        )
+        return [_key(row) for row in await self._conn.execute(statement)]
+
+    async def get(self, key_id: uuid.UUID) -> ApiKey | None:
+        statement = select(*_KEY_COLUMNS).where(api_keys.c.id == key_id)
+        row = (await self._conn.execute(statement)).first()
+        return None if row is None else _key(row)
+
+    async def delete(self, key_id: uuid.UUID) -> bool:
+        # The credential row goes with it (ON DELETE CASCADE): revocation is immediate.
+        result = await self._conn.execute(delete(api_keys).where(api_keys.c.id == key_id))
+        return result.rowcount > 0
+
+    async def count_operator_keys(self) -> int:
+        statement = select(func.count()).select_from(api_keys).where(api_keys.c.tenant_id.is_(None))
+        return int((await self._conn.execute(statement)).scalar_one())

@@ -1,0 +1,24 @@
+import uuid
+from typing import Protocol
+
+from application.ports.page import Page
+from domain.agent import Agent
+
+
+class AgentRepository(Protocol):
+    """Agents visible in the unit of work's scope."""
+
+    async def add(self, agent: Agent) -> None:
+        """Raises Conflict on a duplicate name within the tenant, NotFound('Tenant') if the
+        tenant does not exist."""
+
+    async def get(self, agent_id: uuid.UUID) -> Agent | None: ...
+
+    async def list(self, tenant_id: uuid.UUID | None, page: Page) -> list[Agent]:
+        """Oldest first; `tenant_id=None` lists every visible agent."""
+        ...
+
+    async def update(self, agent: Agent) -> None:
+        """Raises Conflict on a duplicate name within the tenant."""
+
+    async def delete(self, agent_id: uuid.UUID) -> bool: ...

@@ -1,0 +1,43 @@
+from collections.abc import Callable
+from types import TracebackType
+from typing import Protocol, Self
+
+from application.ports.agent_repository import AgentRepository
+from application.ports.api_key_repository import ApiKeyRepository
+from application.ports.tenant_repository import TenantRepository
+from domain.principal import Principal
+
+
+class UnitOfWork(Protocol):
+    """One transaction, one caller's view of the data.
+
+    A unit of work starts with no scope and sees no tenant-owned rows (fail closed).
+    `authenticate` or `scope_to` give it the caller's scope; in SQL that is the tenant
+    context of the transaction, enforced by row-level security. Leaving the context
+    without `commit` rolls back. Never share one between requests or jobs.
+    """
+
+    tenants: TenantRepository
+    agents: AgentRepository
+    api_keys: ApiKeyRepository
+
+    async def __aenter__(self) -> Self: ...
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None: ...
+
+    async def authenticate(self, key_hash: bytes) -> Principal | None:
+        """Resolve a key hash to its principal and scope this unit of work to it."""
+        ...
+
+    async def scope_to(self, principal: Principal) -> None:
+        """Scope to a principal the process already trusts (CLI operator, worker jobs)."""
+
+    async def commit(self) -> None: ...
+
+
+UnitOfWorkFactory = Callable[[], UnitOfWork]

@@ -1,0 +1,107 @@
+"""Tenant lifecycle. Creating, listing all and deleting tenants is the operator's job."""
+
+import uuid
+from dataclasses import dataclass
+
+from application.ports.clock import Clock
+from application.ports.page import Page
+from application.ports.token_generator import TokenGenerator
+from application.ports.unit_of_work import UnitOfWork
+from application.use_cases.api_keys import new_tenant_key
+from application.use_cases.tenants_access import require_tenant
+from domain.errors import Forbidden, InvalidValue, NotFound
+from domain.ids import new_id
+from domain.principal import Principal
+from domain.tenant import Tenant
+
+
+@dataclass(frozen=True, slots=True)
+class CreatedTenant:
+    tenant: Tenant
+    api_key: str  # the first tenant key, in clear: shown once, never stored
+
+
+class CreateTenant:
+    def __init__(self, uow: UnitOfWork, clock: Clock, tokens: TokenGenerator) -> None:
+        self._uow, self._clock, self._tokens = uow, clock, tokens
+
+    async def __call__(self, principal: Principal, name: str, admin_email: str) -> CreatedTenant:
+        principal.require_operator()
+        now = self._clock.now()
+        tenant = Tenant(
+            id=new_id(), name=name, admin_email=admin_email, created_at=now, updated_at=now
+        )
+        await self._uow.tenants.add(tenant)
+        key, token = new_tenant_key(tenant.id, "default", now, self._tokens)
+        await self._uow.api_keys.add(key)
+        await self._uow.commit()
+        return CreatedTenant(tenant, token)
+
+
+class ListTenants:
+    def __init__(self, uow: UnitOfWork) -> None:
+        self._uow = uow
+
+    async def __call__(self, principal: Principal, page: Page) -> list[Tenant]:
+        if principal.tenant_id is None:
+            return await self._uow.tenants.list(page)
+        own = await self._uow.tenants.get(principal.tenant_id)
+        return [own] if own is not None and page.offset == 0 else []
+
+
+class GetTenant:
+    def __init__(self, uow: UnitOfWork) -> None:
+        self._uow = uow
+
+    async def __call__(self, principal: Principal, tenant_id: uuid.UUID) -> Tenant:
+        return await require_tenant(self._uow, principal, tenant_id)
+
+
+@dataclass(frozen=True, slots=True)
+class TenantChanges:
+    name: str | None = None
+    admin_email: str | None = None
+    ticket_agent_id: uuid.UUID | None = None
+    # ticket_agent_id may be set to null; None above cannot say "clear it".
+    clear_ticket_agent: bool = False
+
+
+class UpdateTenant:
+    def __init__(self, uow: UnitOfWork, clock: Clock) -> None:
+        self._uow, self._clock = uow, clock
+
+    async def __call__(
+        self, principal: Principal, tenant_id: uuid.UUID, changes: TenantChanges
+    ) -> Tenant:
+        tenant = await GetTenant(self._uow)(principal, tenant_id)
+        now = self._clock.now()
+        if changes.name is not None:
+            if not principal.is_operator:
+                raise Forbidden("Only the operator may rename a tenant")
+            tenant.rename(changes.name, now)
+        if changes.admin_email is not None:
+            tenant.change_admin_email(changes.admin_email, now)
+        if changes.clear_ticket_agent:
+            tenant.choose_ticket_agent(None, now)
+        elif changes.ticket_agent_id is not None:
+            agent = await self._uow.agents.get(changes.ticket_agent_id)
+            if agent is None or agent.tenant_id != tenant.id:
+                raise InvalidValue("ticket_agent_id", "is not an agent of this tenant")
+            tenant.choose_ticket_agent(agent.id, now)
+        await self._uow.tenants.update(tenant)
+        await self._uow.commit()
+        return tenant
+
+
+class DeleteTenant:
+    def __init__(self, uow: UnitOfWork) -> None:
+        self._uow = uow
+
+    async def __call__(self, principal: Principal, tenant_id: uuid.UUID) -> None:
+        if not principal.is_operator:
+            # A tenant may see itself but never delete itself; others' existence stays hidden.
+            principal.require_access(tenant_id, "Tenant")
+            raise Forbidden("Only the operator may delete a tenant")
+        if not await self._uow.tenants.delete(tenant_id):
+            raise NotFound("Tenant")
+        await self._uow.commit()

@@ -1,0 +1,39 @@
+"""The Litestar application: routes, error rendering, request ids, OpenAPI."""
+
+import logging
+
+from litestar import Litestar
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
+from litestar.openapi.spec import Components, SecurityScheme
+
+from entrypoints.http.dependencies import HttpDependencies
+from entrypoints.http.errors import EXCEPTION_HANDLERS
+from entrypoints.http.request_id import request_id_middleware
+from entrypoints.http.routes import agents, api_keys, health, tenants
+
+OPENAPI = OpenAPIConfig(
+    title="agentkeel",
+    version="1",
+    description="Multi-tenant AI-agent platform API. Authenticate with `Bearer <key>`.",
+    path="/schema",
+    render_plugins=[ScalarRenderPlugin(), SwaggerRenderPlugin(path="/swagger")],
+    components=Components(
+        security_schemes={"bearer": SecurityScheme(type="http", scheme="bearer")}
+    ),
+    security=[{"bearer": []}],
+)
+
+
+def create_app(deps: HttpDependencies) -> Litestar:
+    app = Litestar(
+        route_handlers=[*tenants.ROUTES, *api_keys.ROUTES, *agents.ROUTES, *health.ROUTES],
+        exception_handlers=EXCEPTION_HANDLERS,
+        middleware=[request_id_middleware],
+        openapi_config=OPENAPI,
+        logging_config=None,
+        debug=False,
+    )
+    app.state.deps = deps
+    logging.getLogger("agentkeel").setLevel(logging.INFO)
+    return app

@@ -1,0 +1,51 @@
+"""What the HTTP layer needs from the composition root, and the per-request scope."""
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from litestar import Request
+
+from application.ports.clock import Clock
+from application.ports.token_generator import TokenGenerator
+from application.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
+from application.use_cases.authenticate import Authenticate
+from domain.principal import Principal
+from entrypoints.http.errors import NotAuthenticated
+
+ReadinessCheck = Callable[[], Awaitable[dict[str, str]]]
+
+
+@dataclass(frozen=True, slots=True)
+class HttpDependencies:
+    uow_factory: UnitOfWorkFactory
+    clock: Clock
+    tokens: TokenGenerator
+    readiness: ReadinessCheck
+
+
+def dependencies(request: Request[Any, Any, Any]) -> HttpDependencies:
+    deps: HttpDependencies = request.app.state.deps
+    return deps
+
+
+def bearer_token(request: Request[Any, Any, Any]) -> str:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token:
+        raise NotAuthenticated()
+    return token
+
+
+@asynccontextmanager
+async def caller_scope(
+    request: Request[Any, Any, Any],
+) -> AsyncIterator[tuple[UnitOfWork, Principal, HttpDependencies]]:
+    """One unit of work for the request, scoped to the authenticated caller."""
+    token = bearer_token(request)
+    deps = dependencies(request)
+    async with deps.uow_factory() as uow:
+        principal = await Authenticate(uow)(token)
+        yield uow, principal, deps
