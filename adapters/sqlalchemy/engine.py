@@ -37,5 +37,6 @@ def create_runtime_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
         pool_size=pool_size,
         max_overflow=0,
         pool_timeout=10,
+        hide_parameters=True,  # bound values (key hashes, secrets) never reach logs
         connect_args=runtime_connect_args(url),
     )

@@ -75,20 +75,20 @@ CREATE FUNCTION authenticate_api_key(p_key_hash bytea)
     SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    found public.api_key_credentials%ROWTYPE;
+    cred public.api_key_credentials%ROWTYPE;
 BEGIN
-    SELECT * INTO found FROM public.api_key_credentials c WHERE c.key_hash = p_key_hash;
+    SELECT * INTO cred FROM public.api_key_credentials c WHERE c.key_hash = p_key_hash;
     IF NOT FOUND THEN
         RETURN;
     END IF;
-    IF found.tenant_id IS NULL THEN
+    IF cred.tenant_id IS NULL THEN
         PERFORM set_config('app.operator', 'on', true);
     ELSE
-        PERFORM set_config('app.tenant_id', found.tenant_id::text, true);
+        PERFORM set_config('app.tenant_id', cred.tenant_id::text, true);
     END IF;
-    key_id := found.key_id;
-    tenant_id := found.tenant_id;
-    key_hash := found.key_hash;
+    key_id := cred.key_id;
+    tenant_id := cred.tenant_id;
+    key_hash := cred.key_hash;
     RETURN NEXT;
 END
 $$;
