@@ -1,6 +1,5 @@
 """The HTTP app over in-memory adapters, with an operator key ready to use."""
 
-import asyncio
 from dataclasses import dataclass
 
 from litestar import Litestar
@@ -8,7 +7,8 @@ from litestar import Litestar
 from adapters.in_memory.store import InMemoryStore
 from adapters.in_memory.unit_of_work import InMemoryUnitOfWork
 from adapters.system import SecretsTokenGenerator, SystemClock
-from application.use_cases.api_keys import IssueOperatorKey
+from domain.api_key import OPERATOR_TOKEN_PREFIX, ApiKey
+from domain.ids import new_id
 from entrypoints.http.app import create_app
 from entrypoints.http.dependencies import HttpDependencies
 
@@ -30,16 +30,15 @@ def in_memory_app() -> InMemoryApp:
     async def ready() -> dict[str, str]:
         return {"database": "ok"}
 
-    async def operator_key() -> str:
-        async with InMemoryUnitOfWork(store) as uow:
-            issued = await IssueOperatorKey(uow, SystemClock(), SecretsTokenGenerator())("t")
-        assert issued is not None
-        return issued.token
-
+    token = SecretsTokenGenerator().new_token(OPERATOR_TOKEN_PREFIX)
+    key = ApiKey.from_token(
+        id=new_id(), tenant_id=None, name="test", token=token, now=SystemClock().now()
+    )
+    store.api_keys[key.id] = key
     deps = HttpDependencies(
         uow_factory=lambda: InMemoryUnitOfWork(store),
         clock=SystemClock(),
         tokens=SecretsTokenGenerator(),
         readiness=ready,
     )
-    return InMemoryApp(create_app(deps), store, asyncio.run(operator_key()))
+    return InMemoryApp(create_app(deps), store, token)
