@@ -23,7 +23,7 @@ def start_embedded_postgres(data_dir: Path) -> str:
 
     pgdata = (data_dir / "pgdata").resolve()
     pgdata.parent.mkdir(parents=True, exist_ok=True)
-    server = _servers.get(pgdata) or pgserver.get_server(pgdata, cleanup_mode="stop")
+    server = _servers.get(pgdata) or pgserver.get_server(pgdata, cleanup_mode="stop")  # type: ignore[attr-defined]
     _servers[pgdata] = server
     admin_url = sqlalchemy_url(server.get_uri())
     engine = create_engine(admin_url, poolclass=pool.NullPool, isolation_level="AUTOCOMMIT")

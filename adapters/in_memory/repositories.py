@@ -64,10 +64,12 @@ class InMemoryTenantRepository:
         if not self._tenants.remove(tenant_id):
             return False
         # ON DELETE CASCADE
-        for table in (self._agents, self._keys):
-            for row in list(table.all_rows_unscoped()):
-                if row.tenant_id == tenant_id:
-                    table.remove(row.id)
+        for agent in list(self._agents.all_rows_unscoped()):
+            if agent.tenant_id == tenant_id:
+                self._agents.remove(agent.id)
+        for key in list(self._keys.all_rows_unscoped()):
+            if key.tenant_id == tenant_id:
+                self._keys.remove(key.id)
         return True
 
 

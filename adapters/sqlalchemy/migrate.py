@@ -4,6 +4,8 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, create_engine, pool
 
 import migrations
@@ -20,13 +22,21 @@ def alembic_config(connection: Connection) -> Config:
     return config
 
 
+def _at_head(conn: Connection, config: Config) -> bool:
+    head = ScriptDirectory.from_config(config).get_current_head()
+    return MigrationContext.configure(conn).get_current_revision() == head
+
+
 def _run(owner_url: str, action: str, revision: str, runtime_login: str | None = None) -> None:
     engine = create_engine(sqlalchemy_url(owner_url), poolclass=pool.NullPool)
     try:
         with engine.connect() as conn:
             if action == "upgrade":
-                command.upgrade(alembic_config(conn), revision)
-                with conn.begin():
+                config = alembic_config(conn)
+                command.upgrade(config, revision)
+                conn.commit()
+                # The grants list describes the head schema; older revisions lack objects.
+                if _at_head(conn, config):
                     ensure_runtime_role(conn, runtime_login)
             else:
                 command.downgrade(alembic_config(conn), revision)
@@ -46,8 +56,6 @@ def downgrade(owner_url: str, revision: str) -> None:
 
 
 def current_revision(owner_url: str) -> str | None:
-    from alembic.runtime.migration import MigrationContext
-
     engine = create_engine(sqlalchemy_url(owner_url), poolclass=pool.NullPool)
     try:
         with engine.connect() as conn:

@@ -17,9 +17,14 @@ class UnitOfWork(Protocol):
     without `commit` rolls back. Never share one between requests or jobs.
     """
 
-    tenants: TenantRepository
-    agents: AgentRepository
-    api_keys: ApiKeyRepository
+    @property
+    def tenants(self) -> TenantRepository: ...
+
+    @property
+    def agents(self) -> AgentRepository: ...
+
+    @property
+    def api_keys(self) -> ApiKeyRepository: ...
 
     async def __aenter__(self) -> Self: ...
 

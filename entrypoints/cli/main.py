@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from adapters.sqlalchemy.unit_of_work import SqlUnitOfWork
 from adapters.sqlalchemy.urls import redacted
 from adapters.system import SecretsTokenGenerator, SystemClock
-from application.use_cases.api_keys import IssueOperatorKey, IssuedKey
+from application.use_cases.api_keys import IssuedKey, IssueOperatorKey
 from entrypoints.composition import DatabaseUrls, database_urls, run_migrations, runtime_engine
 from entrypoints.settings import Settings
 
@@ -60,8 +60,15 @@ def serve(host: str, port: int) -> None:
         log.info("database %s", redacted(urls.runtime))
     app = build_app(urls, settings)
     print(f"agentkeel listening on http://{host}:{port} (docs: /schema)", flush=True)
-    uvicorn.run(app, host=host, port=port, access_log=False, log_level="warning",
-                loop="uvloop", http="httptools")
+    uvicorn.run(
+        app,
+        host=host,
+        port=port,
+        access_log=False,
+        log_level="warning",
+        loop="uvloop",
+        http="httptools",
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:

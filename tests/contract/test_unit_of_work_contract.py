@@ -1,16 +1,19 @@
 """One suite, every adapter: in-memory and SQL units of work must behave the same."""
 
+import uuid
+
 import pytest
 
 from application.ports.page import Page
 from application.ports.unit_of_work import UnitOfWorkFactory
-from domain.api_key import hash_token
+from domain.api_key import ApiKey, hash_token
 from domain.errors import Conflict, NotFound
 from domain.principal import CONSOLE_OPERATOR, Principal
+from domain.tenant import Tenant
 from tests.support.factories import a_key, a_tenant, an_agent
 
 
-async def _seed_tenant(uow_factory: UnitOfWorkFactory):  # type: ignore[no-untyped-def]
+async def _seed_tenant(uow_factory: UnitOfWorkFactory) -> tuple[Tenant, ApiKey, str]:
     tenant = a_tenant()
     key, token = a_key(tenant.id)
     async with uow_factory() as uow:
@@ -21,7 +24,7 @@ async def _seed_tenant(uow_factory: UnitOfWorkFactory):  # type: ignore[no-untyp
     return tenant, key, token
 
 
-def _tenant_principal(tenant_id):  # type: ignore[no-untyped-def]
+def _tenant_principal(tenant_id: uuid.UUID) -> Principal:
     return Principal(key_id=tenant_id, tenant_id=tenant_id)
 
 

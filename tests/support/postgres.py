@@ -19,7 +19,7 @@ from adapters.sqlalchemy.urls import sqlalchemy_url
 
 def _docker_available() -> bool:
     try:
-        import docker  # type: ignore[import-untyped]
+        import docker
 
         docker.from_env().ping()
         return True
@@ -45,7 +45,7 @@ def admin_url() -> Iterator[str]:
     import pgserver
 
     with tempfile.TemporaryDirectory(prefix="agentkeel-pg-") as tmp:
-        server = pgserver.get_server(Path(tmp), cleanup_mode="delete")
+        server = pgserver.get_server(Path(tmp), cleanup_mode="delete")  # type: ignore[attr-defined]
         yield server.get_uri()
 
 

@@ -2,6 +2,7 @@ import uuid
 from typing import Any
 
 from litestar import Request, delete, get, patch, post
+from litestar.params import FromPath
 
 from application.use_cases.agents import (
     CreateAgent,
@@ -48,20 +49,20 @@ async def list_agents(
 
 
 @get("/api/agents/{agent_id:str}", tags=["agents"], summary="Get an agent")
-async def get_agent(request: Req, agent_id: uuid.UUID) -> AgentOut:
+async def get_agent(request: Req, agent_id: FromPath[uuid.UUID]) -> AgentOut:
     async with caller_scope(request) as (uow, principal, _):
         return AgentOut.of(await GetAgent(uow)(principal, agent_id))
 
 
 @patch("/api/agents/{agent_id:str}", tags=["agents"], summary="Update an agent")
-async def update_agent(request: Req, agent_id: uuid.UUID, data: AgentPatch) -> AgentOut:
+async def update_agent(request: Req, agent_id: FromPath[uuid.UUID], data: AgentPatch) -> AgentOut:
     async with caller_scope(request) as (uow, principal, deps):
         agent = await UpdateAgent(uow, deps.clock)(principal, agent_id, data.changes())
     return AgentOut.of(agent)
 
 
 @delete("/api/agents/{agent_id:str}", tags=["agents"], summary="Delete an agent")
-async def delete_agent(request: Req, agent_id: uuid.UUID) -> None:
+async def delete_agent(request: Req, agent_id: FromPath[uuid.UUID]) -> None:
     async with caller_scope(request) as (uow, principal, _):
         await DeleteAgent(uow)(principal, agent_id)
 

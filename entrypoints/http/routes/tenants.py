@@ -2,6 +2,7 @@ import uuid
 from typing import Any
 
 from litestar import Request, delete, get, patch, post
+from litestar.params import FromPath
 from msgspec import UNSET
 
 from application.use_cases.tenants import (
@@ -44,13 +45,15 @@ async def list_tenants(
 
 
 @get("/api/tenants/{tenant_id:str}", tags=["tenants"], summary="Get a tenant")
-async def get_tenant(request: Req, tenant_id: uuid.UUID) -> TenantOut:
+async def get_tenant(request: Req, tenant_id: FromPath[uuid.UUID]) -> TenantOut:
     async with caller_scope(request) as (uow, principal, _):
         return TenantOut.of(await GetTenant(uow)(principal, tenant_id))
 
 
 @patch("/api/tenants/{tenant_id:str}", tags=["tenants"], summary="Update a tenant")
-async def update_tenant(request: Req, tenant_id: uuid.UUID, data: TenantPatch) -> TenantOut:
+async def update_tenant(
+    request: Req, tenant_id: FromPath[uuid.UUID], data: TenantPatch
+) -> TenantOut:
     changes = TenantChanges(
         name=None if data.name is UNSET else data.name,
         admin_email=None if data.admin_email is UNSET else data.admin_email,
@@ -62,7 +65,7 @@ async def update_tenant(request: Req, tenant_id: uuid.UUID, data: TenantPatch) -
 
 
 @delete("/api/tenants/{tenant_id:str}", tags=["tenants"], summary="Delete a tenant (operator)")
-async def delete_tenant(request: Req, tenant_id: uuid.UUID) -> None:
+async def delete_tenant(request: Req, tenant_id: FromPath[uuid.UUID]) -> None:
     async with caller_scope(request) as (uow, principal, _):
         await DeleteTenant(uow)(principal, tenant_id)
 
