@@ -1,0 +1,13 @@
+"""Application errors: failures of the machinery behind a port, not broken domain rules.
+
+They are not `DomainError`s because no caller did anything wrong; the edge maps them to a
+server error and the message never carries secret material.
+"""
+
+
+class SecretUnreadable(Exception):
+    """A sealed secret cannot be opened: unknown key id, wrong context, or tampered bytes.
+
+    A secret box raises this instead of returning None or partial plaintext, so a caller
+    can never mistake a failed open for an empty secret.
+    """
