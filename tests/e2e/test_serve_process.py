@@ -1,0 +1,53 @@
+"""The README's commands as real processes: migrate, operator-key create, serve."""
+
+import re
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.support.postgres import scratch_database
+from tests.support.processes import clean_env, run_cli, serving
+
+pytestmark = pytest.mark.postgres
+OPERATOR_KEY = re.compile(r"ak_op_[A-Za-z0-9_-]{43}")
+
+
+def _tenant_round_trip(base: str, operator_key: str, name: str) -> None:
+    op = {"Authorization": f"Bearer {operator_key}"}
+    created = httpx.post(
+        f"{base}/api/tenants", headers=op, json={"name": name, "admin_email": "a@b.io"}
+    )
+    assert created.status_code == 201, created.text
+    tenant = {"Authorization": f"Bearer {created.json()['api_key']}"}
+    agent = httpx.post(
+        f"{base}/api/agents", headers=tenant, json={"name": "a", "system_prompt": "p"}
+    )
+    assert agent.status_code == 201
+    assert agent.headers["x-request-id"]
+    fetched = httpx.get(f"{base}/api/agents/{agent.json()['id']}", headers=tenant)
+    assert fetched.json()["tenant_id"] == created.json()["id"]
+
+
+def test_configured_database(pg_admin_url: str) -> None:
+    with scratch_database(pg_admin_url) as url:
+        env = clean_env(AGENTKEEL_DATABASE_URL=url)
+        assert "migrated" in run_cli("migrate", env=env)
+        operator_key = run_cli("operator-key", "create", env=env).strip()
+        assert OPERATOR_KEY.fullmatch(operator_key)
+        with serving(env) as (base, lines):
+            assert not any(OPERATOR_KEY.search(line) for line in lines)  # only embedded prints
+            assert httpx.get(f"{base}/health/ready").json()["checks"] == {"database": "ok"}
+            _tenant_round_trip(base, operator_key, "acme")
+
+
+def test_embedded_default_prints_a_key_once_and_keeps_data(tmp_path: Path) -> None:
+    env = clean_env(AGENTKEEL_DATA_DIR=str(tmp_path / "data"))
+    with serving(env) as (base, lines):
+        keys = [m.group(0) for line in lines if (m := OPERATOR_KEY.search(line))]
+        assert len(keys) == 1
+        _tenant_round_trip(base, keys[0], "embedded")
+    with serving(env) as (base, lines):
+        assert not any(OPERATOR_KEY.search(line) for line in lines)
+        listed = httpx.get(f"{base}/api/tenants", headers={"Authorization": f"Bearer {keys[0]}"})
+        assert [t["name"] for t in listed.json()] == ["embedded"]
