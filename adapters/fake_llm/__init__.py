@@ -1,0 +1,1 @@
+"""Test double of the LLM gateway port, for unit tests."""

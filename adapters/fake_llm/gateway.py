@@ -1,0 +1,84 @@
+"""Scriptable `LlmGateway` for unit tests: records requests, fails on demand, echoes."""
+
+from collections import deque
+
+from adapters.fake_llm.registry import GatewayRegistry
+from application.ports.llm_types import (
+    ChatRequest,
+    ChatResult,
+    KeyInfo,
+    Usage,
+    VirtualKey,
+)
+
+
+class FakeLlmGateway:
+    """Answers "echo: <last user message>" (or what `reply_next` queued), cut to
+    `max_tokens` words. A token is a whitespace-separated word, so tests can predict usage;
+    each token costs `cost_per_token` USD, charged to the virtual key."""
+
+    def __init__(self, *, cost_per_token: float = 0.000001) -> None:
+        self.registry = GatewayRegistry(key_prefix="sk-fake-")
+        self.calls: list[ChatRequest] = []
+        self.cost_per_token = cost_per_token
+        self._failures: deque[tuple[str | None, Exception]] = deque()
+        self._replies: deque[str] = deque()
+
+    def fail_next(self, exc: Exception, method: str | None = None) -> None:
+        """Raise `exc` from the next call of `method` (any method if None), once."""
+        self._failures.append((method, exc))
+
+    def reply_next(self, content: str) -> None:
+        self._replies.append(content)
+
+    def _maybe_fail(self, method: str) -> None:
+        for index, (wanted, exc) in enumerate(self._failures):
+            if wanted is None or wanted == method:
+                del self._failures[index]
+                raise exc
+
+    async def chat(self, request: ChatRequest) -> ChatResult:
+        self.calls.append(request)  # before failing: tests assert on attempts too
+        self._maybe_fail("chat")
+        self.registry.authorize(request.api_key, request.model)
+        last_user = next((m.content for m in reversed(request.messages) if m.role == "user"), "")
+        words = (self._replies.popleft() if self._replies else f"echo: {last_user}").split()
+        if request.max_tokens is not None:
+            words = words[: request.max_tokens]
+        prompt_tokens = sum(len(m.content.split()) for m in request.messages)
+        usage = Usage(prompt_tokens, len(words), prompt_tokens + len(words))
+        cost = usage.total_tokens * self.cost_per_token
+        self.registry.charge(request.api_key, cost)
+        return ChatResult(content=" ".join(words), model=request.model, usage=usage, cost=cost)
+
+    async def register_deployment(
+        self,
+        model_name: str,
+        litellm_model: str,
+        provider_api_key: str,
+        api_base: str | None = None,
+    ) -> str:
+        self._maybe_fail("register_deployment")
+        return self.registry.add_deployment(model_name, litellm_model, provider_api_key, api_base)
+
+    async def remove_deployment(self, model_id: str) -> None:
+        self._maybe_fail("remove_deployment")
+        self.registry.remove_deployment(model_id)
+
+    async def create_virtual_key(
+        self,
+        models: list[str],
+        alias: str,
+        max_budget: float | None,
+        metadata: dict[str, str],
+    ) -> VirtualKey:
+        self._maybe_fail("create_virtual_key")
+        return self.registry.create_key(models, alias, max_budget, metadata)
+
+    async def key_info(self, key: str) -> KeyInfo:
+        self._maybe_fail("key_info")
+        return self.registry.key_info(key)
+
+    async def revoke_key(self, key: str) -> None:
+        self._maybe_fail("revoke_key")
+        self.registry.revoke(key)

@@ -1,0 +1,1 @@
+"""LLM gateway adapter over the LiteLLM proxy HTTP API."""

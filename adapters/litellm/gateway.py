@@ -1,0 +1,155 @@
+"""`LlmGateway` over the LiteLLM proxy's HTTP API: chat, deployments and virtual keys."""
+
+import asyncio
+import uuid
+from collections.abc import Callable
+from functools import partial
+from typing import Any
+
+import httpx
+
+from adapters.litellm import parsing
+from adapters.litellm.errors import is_not_found, map_error
+from adapters.litellm.retry import RetryPolicy, Sleep, send_with_retries
+from application.gateway_errors import GatewayError
+from application.ports.llm_types import ChatRequest, ChatResult, KeyInfo, VirtualKey
+
+
+def _ok(response: httpx.Response) -> bool:
+    return response.is_success
+
+
+def _ok_or_gone(response: httpx.Response) -> bool:
+    return response.is_success or is_not_found(response)
+
+
+class LiteLlmGateway:
+    """One pooled httpx client shared by every call, a per-call timeout, bounded retries.
+
+    Admin calls, and chat billed to the platform, send `Bearer <master key>`; chat billed to
+    a tenant sends `Bearer <virtual key>`. Keys are never logged nor put in error messages.
+    Call `aclose` at shutdown (it closes the client only if this gateway made it).
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        master_key: str,
+        timeout_s: float = 60.0,
+        client: httpx.AsyncClient | None = None,
+        max_retries: int = 2,
+        *,
+        max_retry_wait_s: float = 5.0,
+        sleep: Sleep = asyncio.sleep,
+    ) -> None:
+        self._base_url = base_url.rstrip("/")
+        self._master_key = master_key
+        self._timeout = httpx.Timeout(timeout_s)
+        self._owns_client = client is None
+        self._client = client or httpx.AsyncClient(
+            timeout=self._timeout,
+            limits=httpx.Limits(max_connections=100, max_keepalive_connections=20),
+        )
+        self._policy = RetryPolicy(max_retries=max_retries, max_delay_s=max_retry_wait_s)
+        self._sleep = sleep
+
+    async def aclose(self) -> None:
+        if self._owns_client:
+            await self._client.aclose()
+
+    async def _call(
+        self,
+        method: str,
+        path: str,
+        *,
+        body: dict[str, Any] | None = None,
+        params: dict[str, str] | None = None,
+        bearer: str | None = None,
+        classify: Callable[[httpx.Response], GatewayError] | None = None,
+        accept: Callable[[httpx.Response], bool] = _ok,
+    ) -> httpx.Response:
+        what = f"{method} {path}"  # the key of /key/info travels in `params`, never in here
+        send = partial(
+            self._client.request,
+            method,
+            self._base_url + path,
+            json=body,
+            params=params,
+            headers={"Authorization": f"Bearer {bearer or self._master_key}"},
+            timeout=self._timeout,
+        )
+        return await send_with_retries(
+            send,
+            classify=classify or partial(map_error, what=what),
+            accept=accept,
+            what=what,
+            idempotent=method == "GET",
+            policy=self._policy,
+            sleep=self._sleep,
+        )
+
+    async def chat(self, request: ChatRequest) -> ChatResult:
+        body: dict[str, Any] = {
+            "model": request.model,
+            "messages": [{"role": m.role, "content": m.content} for m in request.messages],
+            "temperature": request.temperature,
+        }
+        if request.max_tokens is not None:
+            body["max_tokens"] = request.max_tokens
+        classify = partial(
+            map_error,
+            what="POST /chat/completions",
+            chat=True,
+            virtual_key=request.api_key is not None,
+        )
+        response = await self._call(
+            "POST", "/chat/completions", body=body, bearer=request.api_key, classify=classify
+        )
+        return parsing.chat_result(response)
+
+    async def register_deployment(
+        self,
+        model_name: str,
+        litellm_model: str,
+        provider_api_key: str,
+        api_base: str | None = None,
+    ) -> str:
+        # We pin the id, so it is known whatever shape the answer has.
+        model_id = str(uuid.uuid4())
+        litellm_params = {"model": litellm_model, "api_key": provider_api_key}
+        if api_base:
+            litellm_params["api_base"] = api_base
+        body = {
+            "model_name": model_name,
+            "litellm_params": litellm_params,
+            "model_info": {"id": model_id},
+        }
+        response = await self._call("POST", "/model/new", body=body)
+        return str(parsing.json_body(response, "POST /model/new").get("model_id") or model_id)
+
+    async def remove_deployment(self, model_id: str) -> None:
+        await self._call("POST", "/model/delete", body={"id": model_id}, accept=_ok_or_gone)
+
+    async def create_virtual_key(
+        self,
+        models: list[str],
+        alias: str,
+        max_budget: float | None,
+        metadata: dict[str, str],
+    ) -> VirtualKey:
+        body = {
+            "models": models,
+            "key_alias": alias,
+            "max_budget": max_budget,
+            "metadata": metadata,
+        }
+        return parsing.virtual_key(await self._call("POST", "/key/generate", body=body))
+
+    async def key_info(self, key: str) -> KeyInfo:
+        response = await self._call("GET", "/key/info", params={"key": key}, accept=_ok_or_gone)
+        if not response.is_success:  # LiteLLM deletes revoked keys: they become unknown
+            return KeyInfo(status="invalid", spend=0.0, max_budget=None)
+        return parsing.key_info(response)
+
+    async def revoke_key(self, key: str) -> None:
+        await self._call("POST", "/key/delete", body={"keys": [key]}, accept=_ok_or_gone)
