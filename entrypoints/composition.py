@@ -6,10 +6,17 @@ from dataclasses import dataclass
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from adapters.litellm.gateway import LiteLlmGateway
+from adapters.nacl.key_file import load_or_create_key_file
+from adapters.nacl.secret_box import NaclSecretBox
+from adapters.sandbox_llm.gateway import SandboxLlmGateway
 from adapters.sqlalchemy import migrate
 from adapters.sqlalchemy.engine import create_runtime_engine
 from adapters.sqlalchemy.unit_of_work import SqlUnitOfWork
 from adapters.system import SecretsTokenGenerator, SystemClock
+from application.ports.llm_gateway import LlmGateway
+from application.ports.secret_box import SecretBox
+from application.use_cases.services import LlmServices
 from entrypoints.embedded_postgres import start_embedded_postgres
 from entrypoints.http.dependencies import HttpDependencies
 from entrypoints.settings import Settings
@@ -39,7 +46,34 @@ def run_migrations(urls: DatabaseUrls) -> None:
     migrate.upgrade(urls.owner, urls.runtime)
 
 
-def http_dependencies(engine: AsyncEngine) -> HttpDependencies:
+class ConfigurationError(Exception):
+    """The environment does not describe a service that can start; the message says why."""
+
+
+def secret_box(settings: Settings) -> NaclSecretBox:
+    if settings.secret_keys:
+        return NaclSecretBox.from_env_value(settings.secret_keys)
+    if settings.embedded:
+        return NaclSecretBox.from_env_value(
+            load_or_create_key_file(settings.data_dir / "secret_keys")
+        )
+    raise ConfigurationError(
+        "AGENTKEEL_SECRET_KEYS is required when a database URL is configured "
+        "(format kid:base64-of-32-bytes, comma-separated, first one encrypts)"
+    )
+
+
+def llm_gateway(settings: Settings) -> LlmGateway:
+    """LiteLLM when configured; otherwise the offline sandbox (a documented test mode)."""
+    if settings.litellm_url:
+        return LiteLlmGateway(
+            settings.litellm_url, settings.litellm_master_key or "", settings.gateway_timeout_s
+        )
+    log.warning("AGENTKEEL_LITELLM_URL is not set: LLM calls go to the offline sandbox")
+    return SandboxLlmGateway()
+
+
+def http_dependencies(engine: AsyncEngine, gateway: LlmGateway, box: SecretBox) -> HttpDependencies:
     async def readiness() -> dict[str, str]:
         try:
             async with engine.connect() as conn:
@@ -49,11 +83,16 @@ def http_dependencies(engine: AsyncEngine) -> HttpDependencies:
             return {"database": "unavailable"}
         return {"database": "ok"}
 
+    def uow_factory() -> SqlUnitOfWork:
+        return SqlUnitOfWork(engine)
+
+    clock = SystemClock()
     return HttpDependencies(
-        uow_factory=lambda: SqlUnitOfWork(engine),
-        clock=SystemClock(),
+        uow_factory=uow_factory,
+        clock=clock,
         tokens=SecretsTokenGenerator(),
         readiness=readiness,
+        llm=LlmServices(gateway=gateway, box=box, clock=clock, uow_factory=uow_factory),
     )
 
 

@@ -1,7 +1,7 @@
 """Configuration from the environment (names are part of the public contract)."""
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 
@@ -11,6 +11,10 @@ class Settings:
     migration_database_url: str | None
     data_dir: Path
     db_pool_size: int
+    litellm_url: str | None = None
+    litellm_master_key: str | None = field(default=None, repr=False)
+    gateway_timeout_s: float = 60.0
+    secret_keys: str | None = field(default=None, repr=False)
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> "Settings":
@@ -20,6 +24,10 @@ class Settings:
             migration_database_url=env.get("AGENTKEEL_MIGRATION_DATABASE_URL") or None,
             data_dir=Path(env.get("AGENTKEEL_DATA_DIR") or ".agentkeel"),
             db_pool_size=int(env.get("AGENTKEEL_DB_POOL_SIZE") or 10),
+            litellm_url=env.get("AGENTKEEL_LITELLM_URL") or None,
+            litellm_master_key=env.get("AGENTKEEL_LITELLM_MASTER_KEY") or None,
+            gateway_timeout_s=float(env.get("AGENTKEEL_GATEWAY_TIMEOUT_S") or 60),
+            secret_keys=env.get("AGENTKEEL_SECRET_KEYS") or None,
         )
 
     @property

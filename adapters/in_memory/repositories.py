@@ -1,158 +1,144 @@
 """In-memory repositories: the behaviour of the SQL ones (scope, uniqueness, foreign keys)."""
 
 import uuid
-from collections.abc import Callable, Iterable
-from typing import TypeVar
+from collections.abc import Iterable
+from typing import Protocol, TypeVar
 
-from adapters.in_memory.staged_table import StagedTable
+from adapters.in_memory.tables import Tables
 from application.ports.page import Page
 from domain.agent import Agent
 from domain.api_key import ApiKey
 from domain.errors import DuplicateName, NotFound
 from domain.tenant import Tenant
 
-T = TypeVar("T", Tenant, Agent, ApiKey)
+
+class _Dated(Protocol):
+    @property
+    def id(self) -> uuid.UUID: ...
+
+    @property
+    def created_at(self) -> object: ...
 
 
-def _oldest_first(rows: Iterable[T]) -> list[T]:
+T = TypeVar("T", bound=_Dated)
+
+
+def oldest_first(rows: Iterable[T]) -> list[T]:
     return sorted(rows, key=lambda row: (row.created_at, str(row.id)))
 
 
-def _page(rows: Iterable[T], page: Page) -> list[T]:
-    return _oldest_first(rows)[page.offset : page.offset + page.limit]
+def paged(rows: list[T], page: Page) -> list[T]:
+    return rows[page.offset : page.offset + page.limit]
 
 
 class InMemoryTenantRepository:
-    def __init__(
-        self,
-        tenants: StagedTable[Tenant],
-        agents: StagedTable[Agent],
-        keys: StagedTable[ApiKey],
-        in_scope: Callable[[uuid.UUID | None], bool],
-    ) -> None:
-        self._tenants, self._agents, self._keys, self._in_scope = tenants, agents, keys, in_scope
+    def __init__(self, tables: Tables) -> None:
+        self._t = tables
 
     def _check(self, tenant: Tenant) -> None:
-        if not self._in_scope(tenant.id):
+        if not self._t.in_scope(tenant.id):
             raise NotFound("Tenant")
-        for other in self._tenants.all_rows_unscoped():
+        for other in self._t.tenants.all_rows_unscoped():
             if other.name == tenant.name and other.id != tenant.id:
                 raise DuplicateName("A tenant")
         agent_id = tenant.ticket_agent_id
         if agent_id is not None:
-            agent = self._agents.get(agent_id)
+            agent = self._t.agents.get(agent_id)
             if agent is None or agent.tenant_id != tenant.id:
                 raise NotFound("Agent")
 
     async def add(self, tenant: Tenant) -> None:
         self._check(tenant)
-        self._tenants.put(tenant)
+        self._t.tenants.put(tenant)
 
     async def get(self, tenant_id: uuid.UUID) -> Tenant | None:
-        return self._tenants.get(tenant_id)
+        return self._t.tenants.get(tenant_id)
 
     async def list(self, page: Page) -> list[Tenant]:
-        return _page(self._tenants.rows(), page)
+        return paged(oldest_first(self._t.tenants.rows()), page)
 
     async def update(self, tenant: Tenant) -> None:
-        if self._tenants.get(tenant.id) is None:
+        if self._t.tenants.get(tenant.id) is None:
             raise NotFound("Tenant")
         self._check(tenant)
-        self._tenants.put(tenant)
+        self._t.tenants.put(tenant)
 
     async def delete(self, tenant_id: uuid.UUID) -> bool:
-        if not self._tenants.remove(tenant_id):
+        if not self._t.tenants.remove(tenant_id):
             return False
-        # ON DELETE CASCADE
-        for agent in list(self._agents.all_rows_unscoped()):
-            if agent.tenant_id == tenant_id:
-                self._agents.remove(agent.id)
-        for key in list(self._keys.all_rows_unscoped()):
-            if key.tenant_id == tenant_id:
-                self._keys.remove(key.id)
+        self._t.cascade_tenant(tenant_id)
         return True
 
 
 class InMemoryAgentRepository:
-    def __init__(
-        self,
-        agents: StagedTable[Agent],
-        tenants: StagedTable[Tenant],
-        in_scope: Callable[[uuid.UUID | None], bool],
-    ) -> None:
-        self._agents, self._tenants, self._in_scope = agents, tenants, in_scope
+    def __init__(self, tables: Tables) -> None:
+        self._t = tables
 
     def _check(self, agent: Agent) -> None:
-        if not self._in_scope(agent.tenant_id) or self._tenants.get(agent.tenant_id) is None:
-            raise NotFound("Tenant")
-        for other in self._agents.all_rows_unscoped():
-            if (other.tenant_id, other.name) == (agent.tenant_id, agent.name) and (
-                other.id != agent.id
-            ):
+        self._t.require_tenant(agent.tenant_id)
+        for other in self._t.agents.all_rows_unscoped():
+            same_name = (other.tenant_id, other.name) == (agent.tenant_id, agent.name)
+            if same_name and other.id != agent.id:
                 raise DuplicateName("An agent", " in this tenant")
+        if agent.provider_id is not None:
+            row = self._t.providers.get(agent.provider_id)
+            if row is None or row.tenant_id != agent.tenant_id:
+                raise NotFound("Provider")
 
     async def add(self, agent: Agent) -> None:
         self._check(agent)
-        self._agents.put(agent)
+        self._t.agents.put(agent)
 
     async def get(self, agent_id: uuid.UUID) -> Agent | None:
-        return self._agents.get(agent_id)
+        return self._t.agents.get(agent_id)
 
     async def list(self, tenant_id: uuid.UUID | None, page: Page) -> list[Agent]:
-        rows = (a for a in self._agents.rows() if tenant_id is None or a.tenant_id == tenant_id)
-        return _page(rows, page)
+        rows = (a for a in self._t.agents.rows() if tenant_id is None or a.tenant_id == tenant_id)
+        return paged(oldest_first(rows), page)
 
     async def update(self, agent: Agent) -> None:
-        if self._agents.get(agent.id) is None:
+        if self._t.agents.get(agent.id) is None:
             raise NotFound("Agent")
         self._check(agent)
-        self._agents.put(agent)
+        self._t.agents.put(agent)
 
     async def delete(self, agent_id: uuid.UUID) -> bool:
-        if self._agents.get(agent_id) is None:
+        if self._t.agents.get(agent_id) is None:
             return False
-        for tenant in self._tenants.rows():  # ticket_agent_id ON DELETE SET NULL
+        for tenant in self._t.tenants.rows():  # ticket_agent_id ON DELETE SET NULL
             if tenant.ticket_agent_id == agent_id:
                 tenant.ticket_agent_id = None
-                self._tenants.put(tenant)
-        return self._agents.remove(agent_id)
+                self._t.tenants.put(tenant)
+        return self._t.agents.remove(agent_id)
 
 
 class InMemoryApiKeyRepository:
-    def __init__(
-        self,
-        keys: StagedTable[ApiKey],
-        tenants: StagedTable[Tenant],
-        in_scope: Callable[[uuid.UUID | None], bool],
-    ) -> None:
-        self._keys, self._tenants, self._in_scope = keys, tenants, in_scope
+    def __init__(self, tables: Tables) -> None:
+        self._t = tables
 
     async def add(self, key: ApiKey) -> None:
-        if not self._in_scope(key.tenant_id):
-            raise NotFound("Tenant")
-        if key.tenant_id is not None and self._tenants.get(key.tenant_id) is None:
-            raise NotFound("Tenant")
-        self._keys.put(key)
+        self._t.require_tenant(key.tenant_id)
+        self._t.keys.put(key)
 
     def _without_hash(self, key: ApiKey) -> ApiKey:
         key.key_hash = b""
         return key
 
     async def list_for_tenant(self, tenant_id: uuid.UUID) -> list[ApiKey]:
-        return _oldest_first(
-            self._without_hash(k) for k in self._keys.rows() if k.tenant_id == tenant_id
-        )
+        mine = (k for k in self._t.keys.rows() if k.tenant_id == tenant_id)
+        return oldest_first(self._without_hash(k) for k in mine)
 
     async def get(self, key_id: uuid.UUID) -> ApiKey | None:
-        key = self._keys.get(key_id)
+        key = self._t.keys.get(key_id)
         return None if key is None else self._without_hash(key)
 
     async def delete(self, key_id: uuid.UUID) -> bool:
-        return self._keys.remove(key_id)
+        return self._t.keys.remove(key_id)
 
     async def count_operator_keys(self) -> int:
-        return sum(1 for k in self._keys.rows() if k.tenant_id is None)
+        return sum(1 for k in self._t.keys.rows() if k.tenant_id is None)
 
     def find_by_hash(self, key_hash: bytes) -> ApiKey | None:
         """Unscoped: the lookup that tells us the scope (the SQL side's definer function)."""
-        return next((k for k in self._keys.all_rows_unscoped() if k.key_hash == key_hash), None)
+        keys = self._t.keys.all_rows_unscoped()
+        return next((k for k in keys if k.key_hash == key_hash), None)

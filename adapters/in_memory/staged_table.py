@@ -11,7 +11,8 @@ from typing import Generic, Protocol, TypeVar
 
 
 class _Row(Protocol):
-    id: uuid.UUID
+    @property
+    def id(self) -> uuid.UUID: ...
 
 
 Row = TypeVar("Row", bound=_Row)
@@ -25,7 +26,7 @@ class StagedTable(Generic[Row]):
 
     def get(self, row_id: uuid.UUID) -> Row | None:
         row = self._staged[row_id] if row_id in self._staged else self._committed.get(row_id)
-        return copy.copy(row) if row is not None and self._visible(row) else None
+        return copy.deepcopy(row) if row is not None and self._visible(row) else None
 
     def rows(self) -> Iterator[Row]:
         """Every visible row (copies), committed or staged."""
@@ -40,7 +41,7 @@ class StagedTable(Generic[Row]):
         return (row for row in merged.values() if row is not None)
 
     def put(self, row: Row) -> None:
-        self._staged[row.id] = copy.copy(row)
+        self._staged[row.id] = copy.deepcopy(row)
 
     def remove(self, row_id: uuid.UUID) -> bool:
         if self.get(row_id) is None:

@@ -4,9 +4,21 @@ import asyncio
 import uuid
 from dataclasses import dataclass, field
 
+from application.ports.orphan_repository import GatewayOrphan
+from application.ports.provider_repository import ProviderSecrets
 from domain.agent import Agent
 from domain.api_key import ApiKey
+from domain.execution import Execution
+from domain.provider import LlmProvider
 from domain.tenant import Tenant
+
+
+@dataclass
+class ProviderRow:
+    id: uuid.UUID
+    tenant_id: uuid.UUID
+    provider: LlmProvider
+    secrets: ProviderSecrets
 
 
 @dataclass
@@ -14,5 +26,8 @@ class InMemoryStore:
     tenants: dict[uuid.UUID, Tenant] = field(default_factory=dict)
     agents: dict[uuid.UUID, Agent] = field(default_factory=dict)
     api_keys: dict[uuid.UUID, ApiKey] = field(default_factory=dict)
+    providers: dict[uuid.UUID, ProviderRow] = field(default_factory=dict)
+    executions: dict[uuid.UUID, Execution] = field(default_factory=dict)
+    orphans: dict[uuid.UUID, GatewayOrphan] = field(default_factory=dict)
     # Serializes commits so that check-then-apply is atomic, as a database would make it.
     commit_lock: asyncio.Lock = field(default_factory=asyncio.Lock)

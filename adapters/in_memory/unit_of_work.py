@@ -3,13 +3,16 @@ import uuid
 from types import TracebackType
 from typing import Self
 
+from adapters.in_memory.executions import InMemoryExecutionRepository
+from adapters.in_memory.orphans import InMemoryOrphanRepository
+from adapters.in_memory.providers import InMemoryProviderRepository
 from adapters.in_memory.repositories import (
     InMemoryAgentRepository,
     InMemoryApiKeyRepository,
     InMemoryTenantRepository,
 )
-from adapters.in_memory.staged_table import StagedTable
 from adapters.in_memory.store import InMemoryStore
+from adapters.in_memory.tables import Tables
 from domain.principal import Principal
 
 
@@ -19,14 +22,16 @@ class InMemoryUnitOfWork:
     def __init__(self, store: InMemoryStore) -> None:
         self._store = store
         self._scope: Principal | None = None
-        self._tenants = StagedTable(store.tenants, lambda t: self._in_scope(t.id))
-        self._agents = StagedTable(store.agents, lambda a: self._in_scope(a.tenant_id))
-        self._keys = StagedTable(store.api_keys, lambda k: self._in_scope(k.tenant_id))
-        self.tenants = InMemoryTenantRepository(
-            self._tenants, self._agents, self._keys, self._in_scope
-        )
-        self.agents = InMemoryAgentRepository(self._agents, self._tenants, self._in_scope)
-        self.api_keys = InMemoryApiKeyRepository(self._keys, self._tenants, self._in_scope)
+        self._tables = Tables.over(store, self._in_scope, self._is_operator)
+        self.tenants = InMemoryTenantRepository(self._tables)
+        self.agents = InMemoryAgentRepository(self._tables)
+        self.api_keys = InMemoryApiKeyRepository(self._tables)
+        self.providers = InMemoryProviderRepository(self._tables)
+        self.executions = InMemoryExecutionRepository(self._tables)
+        self.orphans = InMemoryOrphanRepository(self._tables)
+
+    def _is_operator(self) -> bool:
+        return self._scope is not None and self._scope.is_operator
 
     def _in_scope(self, tenant_id: uuid.UUID | None) -> bool:
         scope = self._scope
@@ -43,10 +48,7 @@ class InMemoryUnitOfWork:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        self._rollback()
-
-    def _rollback(self) -> None:
-        for table in (self._tenants, self._agents, self._keys):
+        for table in self._tables.all():
             table.discard()
         self._scope = None
 
@@ -62,5 +64,6 @@ class InMemoryUnitOfWork:
 
     async def commit(self) -> None:
         async with self._store.commit_lock:
-            for table in (self._tenants, self._agents, self._keys):
+            for table in self._tables.all():
                 table.apply()
+        self._scope = None  # like the SQL one: a committed unit of work is over

@@ -14,6 +14,12 @@ CONSTRAINT_ERRORS: dict[str, Callable[[], DomainError]] = {
     "fk_agents_tenant_id": lambda: NotFound("Tenant"),
     "fk_api_keys_tenant_id": lambda: NotFound("Tenant"),
     "fk_tenants_ticket_agent_id": lambda: NotFound("Agent"),
+    "uq_llm_providers_tenant_id_provider_name": lambda: DuplicateName(
+        "A provider", " in this tenant"
+    ),
+    "fk_llm_providers_tenant_id": lambda: NotFound("Tenant"),
+    "fk_agents_provider_id": lambda: NotFound("Provider"),
+    "fk_executions_tenant_id": lambda: NotFound("Tenant"),
 }
 # SQLSTATE 42501 on a write: the row is outside the transaction's tenant context.
 _RLS_VIOLATION = "42501"

@@ -5,6 +5,9 @@ from typing import Self
 from sqlalchemy import LargeBinary, Uuid, bindparam, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncTransaction
 
+from adapters.sqlalchemy.executions import SqlExecutionRepository
+from adapters.sqlalchemy.orphans import SqlOrphanRepository
+from adapters.sqlalchemy.providers import SqlProviderRepository
 from adapters.sqlalchemy.repositories import (
     SqlAgentRepository,
     SqlApiKeyRepository,
@@ -28,6 +31,9 @@ class SqlUnitOfWork:
     tenants: SqlTenantRepository
     agents: SqlAgentRepository
     api_keys: SqlApiKeyRepository
+    providers: SqlProviderRepository
+    executions: SqlExecutionRepository
+    orphans: SqlOrphanRepository
 
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
@@ -40,6 +46,9 @@ class SqlUnitOfWork:
         self.tenants = SqlTenantRepository(conn)
         self.agents = SqlAgentRepository(conn)
         self.api_keys = SqlApiKeyRepository(conn)
+        self.providers = SqlProviderRepository(conn)
+        self.executions = SqlExecutionRepository(conn)
+        self.orphans = SqlOrphanRepository(conn)
         return self
 
     async def __aexit__(
@@ -48,13 +57,18 @@ class SqlUnitOfWork:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        assert self._conn is not None and self._tx is not None
+        await self._release()
+
+    async def _release(self) -> None:
+        conn, tx = self._conn, self._tx
+        self._conn = self._tx = None
+        if conn is None:
+            return
         try:
-            if self._tx.is_active:
-                await self._tx.rollback()
+            if tx is not None and tx.is_active:
+                await tx.rollback()
         finally:
-            await self._conn.close()
-            self._conn = self._tx = None
+            await conn.close()
 
     @property
     def connection(self) -> AsyncConnection:
@@ -74,5 +88,8 @@ class SqlUnitOfWork:
             await self.connection.execute(_SET_TENANT, {"tenant_id": principal.tenant_id})
 
     async def commit(self) -> None:
-        assert self._tx is not None
+        """Commit and give the connection back at once: a committed unit of work is over,
+        so nothing (a slow LLM call, a response being written) holds a pooled connection."""
+        assert self._tx is not None, "the unit of work is already committed or closed"
         await self._tx.commit()
+        await self._release()

@@ -4,6 +4,9 @@ from typing import Protocol, Self
 
 from application.ports.agent_repository import AgentRepository
 from application.ports.api_key_repository import ApiKeyRepository
+from application.ports.execution_repository import ExecutionRepository
+from application.ports.orphan_repository import OrphanRepository
+from application.ports.provider_repository import ProviderRepository
 from application.ports.tenant_repository import TenantRepository
 from domain.principal import Principal
 
@@ -25,6 +28,15 @@ class UnitOfWork(Protocol):
 
     @property
     def api_keys(self) -> ApiKeyRepository: ...
+
+    @property
+    def providers(self) -> ProviderRepository: ...
+
+    @property
+    def executions(self) -> ExecutionRepository: ...
+
+    @property
+    def orphans(self) -> OrphanRepository: ...
 
     async def __aenter__(self) -> Self: ...
 

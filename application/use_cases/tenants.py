@@ -8,6 +8,8 @@ from application.ports.page import Page
 from application.ports.token_generator import TokenGenerator
 from application.ports.unit_of_work import UnitOfWork
 from application.use_cases.api_keys import new_tenant_key
+from application.use_cases.provider_removal import revoke_all_providers
+from application.use_cases.services import LlmServices
 from application.use_cases.tenants_access import require_tenant
 from domain.errors import Forbidden, InvalidValue, NotFound
 from domain.ids import new_id
@@ -94,14 +96,18 @@ class UpdateTenant:
 
 
 class DeleteTenant:
-    def __init__(self, uow: UnitOfWork) -> None:
-        self._uow = uow
+    """Revokes the tenant's virtual keys at the gateway, then deletes everything it owns."""
+
+    def __init__(self, uow: UnitOfWork, providers: LlmServices) -> None:
+        self._uow, self._providers = uow, providers
 
     async def __call__(self, principal: Principal, tenant_id: uuid.UUID) -> None:
         if not principal.is_operator:
             # A tenant may see itself but never delete itself; others' existence stays hidden.
             principal.require_access(tenant_id, "Tenant")
             raise Forbidden("Only the operator may delete a tenant")
-        if not await self._uow.tenants.delete(tenant_id):
+        if await self._uow.tenants.get(tenant_id) is None:
             raise NotFound("Tenant")
+        await revoke_all_providers(self._uow, self._providers, tenant_id)
+        await self._uow.tenants.delete(tenant_id)
         await self._uow.commit()

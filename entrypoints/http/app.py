@@ -10,7 +10,7 @@ from litestar.openapi.spec import Components, SecurityScheme
 from entrypoints.http.dependencies import HttpDependencies
 from entrypoints.http.errors import EXCEPTION_HANDLERS
 from entrypoints.http.request_id import request_id_middleware
-from entrypoints.http.routes import agents, api_keys, health, tenants
+from entrypoints.http.routes import agents, api_keys, executions, health, providers, tenants
 
 OPENAPI = OpenAPIConfig(
     title="agentkeel",
@@ -27,7 +27,14 @@ OPENAPI = OpenAPIConfig(
 
 def create_app(deps: HttpDependencies) -> Litestar:
     app = Litestar(
-        route_handlers=[*tenants.ROUTES, *api_keys.ROUTES, *agents.ROUTES, *health.ROUTES],
+        route_handlers=[
+            *tenants.ROUTES,
+            *api_keys.ROUTES,
+            *agents.ROUTES,
+            *providers.ROUTES,
+            *executions.ROUTES,
+            *health.ROUTES,
+        ],
         exception_handlers=EXCEPTION_HANDLERS,
         middleware=[request_id_middleware],
         openapi_config=OPENAPI,

@@ -11,6 +11,7 @@ from application.ports.clock import Clock
 from application.ports.token_generator import TokenGenerator
 from application.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
 from application.use_cases.authenticate import Authenticate
+from application.use_cases.services import LlmServices
 from domain.principal import Principal
 from entrypoints.http.errors import NotAuthenticated
 
@@ -23,6 +24,7 @@ class HttpDependencies:
     clock: Clock
     tokens: TokenGenerator
     readiness: ReadinessCheck
+    llm: LlmServices
 
 
 def dependencies(request: Request[Any, Any, Any]) -> HttpDependencies:

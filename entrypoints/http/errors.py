@@ -5,6 +5,7 @@ the request id, which the response carries too.
 """
 
 import logging
+import math
 import re
 from typing import Any
 
@@ -18,6 +19,15 @@ from litestar.exceptions import (
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
 from adapters.sqlalchemy.errors import is_database_unavailable
+from application.gateway_errors import (
+    BudgetExceeded,
+    GatewayError,
+    GatewayTimeout,
+    InvalidProviderKey,
+    RateLimited,
+    UnknownVirtualKey,
+)
+from application.use_cases.providers import OldKeyNotRevoked
 from domain.errors import (
     Conflict,
     DomainError,
@@ -137,8 +147,29 @@ def on_unexpected_error(request: Request[Any, Any, Any], exc: Exception) -> Resp
     )
 
 
+GATEWAY_ERRORS: dict[type[GatewayError], tuple[int, str]] = {
+    BudgetExceeded: (429, "The provider's budget is spent"),
+    RateLimited: (429, "The LLM gateway is rate limiting; retry later"),
+    GatewayTimeout: (504, "The LLM gateway did not answer in time"),
+    InvalidProviderKey: (502, "The LLM provider rejected the API key"),
+    UnknownVirtualKey: (502, "The gateway no longer knows this virtual key; rotate the provider"),
+    OldKeyNotRevoked: (502, "Rotated, but the old virtual key is not revoked yet; it is retried"),
+    GatewayError: (502, "The LLM gateway failed"),
+}
+
+
+def on_gateway_error(_: Request[Any, Any, Any], exc: GatewayError) -> Response[Any]:
+    status, detail = next(v for cls, v in GATEWAY_ERRORS.items() if isinstance(exc, cls))
+    headers = None
+    if status == 429:
+        wait = exc.retry_after if isinstance(exc, RateLimited) and exc.retry_after else 60
+        headers = {"Retry-After": str(max(1, math.ceil(wait)))}
+    return _detail(status, detail, headers)
+
+
 EXCEPTION_HANDLERS: dict[Any, Any] = {
     DomainError: on_domain_error,
+    GatewayError: on_gateway_error,
     NotAuthenticated: on_not_authenticated,
     ValidationException: on_validation_error,
     SerializationException: on_serialization_error,

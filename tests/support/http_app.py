@@ -1,12 +1,16 @@
 """The HTTP app over in-memory adapters, with an operator key ready to use."""
 
+import base64
 from dataclasses import dataclass
 
 from litestar import Litestar
 
+from adapters.fake_llm.gateway import FakeLlmGateway
 from adapters.in_memory.store import InMemoryStore
 from adapters.in_memory.unit_of_work import InMemoryUnitOfWork
+from adapters.nacl.secret_box import NaclSecretBox
 from adapters.system import SecretsTokenGenerator, SystemClock
+from application.use_cases.services import LlmServices
 from domain.api_key import OPERATOR_TOKEN_PREFIX, ApiKey
 from domain.ids import new_id
 from entrypoints.http.app import create_app
@@ -18,6 +22,7 @@ class InMemoryApp:
     app: Litestar
     store: InMemoryStore
     operator_key: str
+    gateway: FakeLlmGateway
 
     @property
     def operator(self) -> dict[str, str]:
@@ -35,10 +40,18 @@ def in_memory_app() -> InMemoryApp:
         id=new_id(), tenant_id=None, name="test", token=token, now=SystemClock().now()
     )
     store.api_keys[key.id] = key
+
+    def uow_factory() -> InMemoryUnitOfWork:
+        return InMemoryUnitOfWork(store)
+
+    clock = SystemClock()
+    gateway = FakeLlmGateway()
+    box = NaclSecretBox.from_env_value("test:" + base64.b64encode(bytes(32)).decode())
     deps = HttpDependencies(
-        uow_factory=lambda: InMemoryUnitOfWork(store),
-        clock=SystemClock(),
+        uow_factory=uow_factory,
+        clock=clock,
         tokens=SecretsTokenGenerator(),
         readiness=ready,
+        llm=LlmServices(gateway=gateway, box=box, clock=clock, uow_factory=uow_factory),
     )
-    return InMemoryApp(create_app(deps), store, token)
+    return InMemoryApp(create_app(deps), store, token, gateway)

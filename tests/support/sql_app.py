@@ -1,13 +1,17 @@
 """The HTTP app over the SQL adapters, called in-process through httpx."""
 
+import base64
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import httpx
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from adapters.fake_llm.gateway import FakeLlmGateway
+from adapters.nacl.secret_box import NaclSecretBox
 from adapters.sqlalchemy.unit_of_work import SqlUnitOfWork
 from adapters.system import SecretsTokenGenerator, SystemClock
+from application.ports.llm_gateway import LlmGateway
 from application.use_cases.api_keys import IssueOperatorKey
 from entrypoints.composition import http_dependencies
 from entrypoints.http.app import create_app
@@ -20,9 +24,15 @@ async def issue_operator_key(engine: AsyncEngine) -> str:
     return issued.token
 
 
+TEST_SECRET_KEYS = "test:" + base64.b64encode(bytes(range(32))).decode()
+
+
 @asynccontextmanager
-async def sql_client(engine: AsyncEngine) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(http_dependencies(engine))
+async def sql_client(
+    engine: AsyncEngine, gateway: LlmGateway | None = None
+) -> AsyncIterator[httpx.AsyncClient]:
+    box = NaclSecretBox.from_env_value(TEST_SECRET_KEYS)
+    app = create_app(http_dependencies(engine, gateway or FakeLlmGateway(), box))
     transport = httpx.ASGITransport(app=app)  # type: ignore[arg-type]
     async with httpx.AsyncClient(transport=transport, base_url="http://agentkeel") as client:
         yield client

@@ -1,12 +1,15 @@
 """Use cases over the in-memory adapters. Several tests give the unit of work the operator's
 scope on purpose: the use case alone must still keep a tenant inside its own rows."""
 
+import base64
 import uuid
 
 import pytest
 
+from adapters.fake_llm.gateway import FakeLlmGateway
 from adapters.in_memory.store import InMemoryStore
 from adapters.in_memory.unit_of_work import InMemoryUnitOfWork
+from adapters.nacl.secret_box import NaclSecretBox
 from adapters.system import SecretsTokenGenerator, SystemClock
 from application.ports.page import Page
 from application.use_cases.agents import (
@@ -19,6 +22,7 @@ from application.use_cases.agents import (
 )
 from application.use_cases.api_keys import IssueOperatorKey, IssueTenantKey, RevokeTenantKey
 from application.use_cases.authenticate import Authenticate
+from application.use_cases.services import LlmServices
 from application.use_cases.tenants import (
     CreateTenant,
     DeleteTenant,
@@ -31,6 +35,11 @@ from domain.errors import Forbidden, InvalidCredentials, InvalidValue, NotFound
 from domain.principal import CONSOLE_OPERATOR, Principal
 
 CLOCK, TOKENS = SystemClock(), SecretsTokenGenerator()
+BOX = NaclSecretBox.from_env_value("t:" + base64.b64encode(bytes(32)).decode())
+
+
+def services(store: InMemoryStore) -> LlmServices:
+    return LlmServices(FakeLlmGateway(), BOX, CLOCK, lambda: InMemoryUnitOfWork(store))
 
 
 @pytest.fixture
@@ -63,12 +72,14 @@ async def test_only_the_operator_creates_and_deletes_tenants(store: InMemoryStor
     with pytest.raises(Forbidden):
         await CreateTenant(work, CLOCK, TOKENS)(tenant, "other", "a@b.io")
     with pytest.raises(Forbidden):
-        await DeleteTenant(work)(tenant, tenant_id)
+        await DeleteTenant(work, services(store))(tenant, tenant_id)
     with pytest.raises(NotFound):  # another tenant: existence not revealed
-        await DeleteTenant(work)(tenant, uuid.uuid4())
-    await DeleteTenant(work)(CONSOLE_OPERATOR, tenant_id)
+        await DeleteTenant(work, services(store))(tenant, uuid.uuid4())
+    await DeleteTenant(work, services(store))(CONSOLE_OPERATOR, tenant_id)
     with pytest.raises(NotFound):
-        await DeleteTenant(await operator_scoped(store))(CONSOLE_OPERATOR, tenant_id)
+        await DeleteTenant(await operator_scoped(store), services(store))(
+            CONSOLE_OPERATOR, tenant_id
+        )
 
 
 async def test_a_tenant_lists_and_reads_only_itself(store: InMemoryStore) -> None:

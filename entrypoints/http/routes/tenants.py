@@ -66,8 +66,8 @@ async def update_tenant(
 
 @delete("/api/tenants/{tenant_id:str}", tags=["tenants"], summary="Delete a tenant (operator)")
 async def delete_tenant(request: Req, tenant_id: FromPath[uuid.UUID]) -> None:
-    async with caller_scope(request) as (uow, principal, _):
-        await DeleteTenant(uow)(principal, tenant_id)
+    async with caller_scope(request) as (uow, principal, deps):
+        await DeleteTenant(uow, deps.llm)(principal, tenant_id)
 
 
 ROUTES = [create_tenant, list_tenants, get_tenant, update_tenant, delete_tenant]

@@ -1,0 +1,76 @@
+"""All staged tables of one in-memory unit of work, and the rules that span tables."""
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Protocol, TypeVar
+
+from adapters.in_memory.staged_table import StagedTable
+from adapters.in_memory.store import InMemoryStore, ProviderRow
+from application.ports.orphan_repository import GatewayOrphan
+from domain.agent import Agent
+from domain.api_key import ApiKey
+from domain.errors import NotFound
+from domain.execution import Execution
+from domain.tenant import Tenant
+
+InScope = Callable[[uuid.UUID | None], bool]
+
+
+class _TenantOwned(Protocol):
+    @property
+    def id(self) -> uuid.UUID: ...
+
+    @property
+    def tenant_id(self) -> uuid.UUID | None: ...
+
+
+Owned = TypeVar("Owned", bound=_TenantOwned)
+
+
+def _remove_tenant_rows(table: StagedTable[Owned], tenant_id: uuid.UUID) -> None:
+    for row in list(table.all_rows_unscoped()):
+        if row.tenant_id == tenant_id:
+            table.remove(row.id)
+
+
+@dataclass
+class Tables:
+    tenants: StagedTable[Tenant]
+    agents: StagedTable[Agent]
+    keys: StagedTable[ApiKey]
+    providers: StagedTable[ProviderRow]
+    executions: StagedTable[Execution]
+    orphans: StagedTable[GatewayOrphan]
+    in_scope: InScope
+
+    @classmethod
+    def over(
+        cls, store: InMemoryStore, in_scope: InScope, operator: Callable[[], bool]
+    ) -> "Tables":
+        return cls(
+            tenants=StagedTable(store.tenants, lambda t: in_scope(t.id)),
+            agents=StagedTable(store.agents, lambda a: in_scope(a.tenant_id)),
+            keys=StagedTable(store.api_keys, lambda k: in_scope(k.tenant_id)),
+            providers=StagedTable(store.providers, lambda p: in_scope(p.tenant_id)),
+            executions=StagedTable(store.executions, lambda e: in_scope(e.tenant_id)),
+            orphans=StagedTable(store.orphans, lambda _: operator()),
+            in_scope=in_scope,
+        )
+
+    def all(self) -> tuple[StagedTable[Any], ...]:
+        return (self.tenants, self.agents, self.keys, self.providers, self.executions, self.orphans)
+
+    def require_tenant(self, tenant_id: uuid.UUID | None) -> None:
+        """Row-level security's WITH CHECK, then the tenant foreign key."""
+        if not self.in_scope(tenant_id) or (
+            tenant_id is not None and self.tenants.get(tenant_id) is None
+        ):
+            raise NotFound("Tenant")
+
+    def cascade_tenant(self, tenant_id: uuid.UUID) -> None:
+        """ON DELETE CASCADE from tenants."""
+        _remove_tenant_rows(self.agents, tenant_id)
+        _remove_tenant_rows(self.keys, tenant_id)
+        _remove_tenant_rows(self.providers, tenant_id)
+        _remove_tenant_rows(self.executions, tenant_id)

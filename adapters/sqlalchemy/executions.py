@@ -1,0 +1,102 @@
+import uuid
+from typing import Any
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from adapters.sqlalchemy.errors import domain_errors
+from adapters.sqlalchemy.tables import executions as t
+from application.ports.page import Page
+from domain.execution import AgentSnapshot, Execution, ExecutionStatus, TokenUsage
+
+_PLAIN = (
+    "id",
+    "tenant_id",
+    "agent_id",
+    "input",
+    "output",
+    "error",
+    "cost",
+    "model",
+    "latency_ms",
+    "created_at",
+    "started_at",
+    "finished_at",
+)
+
+
+def _values(e: Execution) -> dict[str, Any]:
+    values = {name: getattr(e, name) for name in _PLAIN}
+    usage, snap = e.usage, e.snapshot
+    values.update(
+        status=e.status.value,
+        prompt_tokens=usage and usage.prompt_tokens,
+        completion_tokens=usage and usage.completion_tokens,
+        total_tokens=usage and usage.total_tokens,
+        config_model=snap.model,
+        config_temperature=snap.temperature,
+        config_max_tokens=snap.max_tokens,
+        config_system_prompt_sha256=snap.system_prompt_sha256,
+        config_use_byok=snap.use_byok,
+        config_provider_id=snap.provider_id,
+    )
+    return values
+
+
+def _execution(row: Any) -> Execution:
+    usage = None
+    if row.total_tokens is not None:
+        usage = TokenUsage(row.prompt_tokens, row.completion_tokens, row.total_tokens)
+    snapshot = AgentSnapshot(
+        model=row.config_model,
+        temperature=row.config_temperature,
+        max_tokens=row.config_max_tokens,
+        system_prompt_sha256=row.config_system_prompt_sha256,
+        use_byok=row.config_use_byok,
+        provider_id=row.config_provider_id,
+    )
+    return Execution(
+        **{name: getattr(row, name) for name in _PLAIN},
+        snapshot=snapshot,
+        status=ExecutionStatus(row.status),
+        usage=usage,
+    )
+
+
+class SqlExecutionRepository:
+    def __init__(self, conn: AsyncConnection) -> None:
+        self._conn = conn
+
+    async def add(self, execution: Execution) -> None:
+        with domain_errors():
+            await self._conn.execute(insert(t), _values(execution))
+
+    async def get(self, execution_id: uuid.UUID) -> Execution | None:
+        row = (await self._conn.execute(select(t).where(t.c.id == execution_id))).first()
+        return None if row is None else _execution(row)
+
+    async def update(self, execution: Execution) -> None:
+        values = _values(execution)
+        del values["id"], values["tenant_id"], values["created_at"]
+        await self._conn.execute(update(t).where(t.c.id == execution.id), values)
+
+    async def list(
+        self,
+        tenant_id: uuid.UUID | None,
+        page: Page,
+        agent_id: uuid.UUID | None = None,
+        status: ExecutionStatus | None = None,
+    ) -> list[Execution]:
+        statement = (
+            select(t)
+            .order_by(t.c.created_at.desc(), t.c.id.desc())
+            .limit(page.limit)
+            .offset(page.offset)
+        )
+        if tenant_id is not None:
+            statement = statement.where(t.c.tenant_id == tenant_id)
+        if agent_id is not None:
+            statement = statement.where(t.c.agent_id == agent_id)
+        if status is not None:
+            statement = statement.where(t.c.status == status.value)
+        return [_execution(row) for row in await self._conn.execute(statement)]

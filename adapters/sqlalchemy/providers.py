@@ -1,0 +1,100 @@
+import uuid
+from typing import Any
+
+from sqlalchemy import delete, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from adapters.sqlalchemy.errors import domain_errors
+from adapters.sqlalchemy.tables import llm_providers as t
+from application.ports.provider_repository import ProviderSecrets
+from application.ports.secret_box import SealedSecret
+from domain.provider import LlmProvider
+
+_ENTITY_COLUMNS = (
+    "id",
+    "tenant_id",
+    "provider_name",
+    "model",
+    "key_hint",
+    "created_at",
+    "updated_at",
+    "api_base",
+    "max_budget",
+    "status",
+    "deployment_id",
+    "virtual_key_id",
+)
+
+
+def _entity_values(provider: LlmProvider) -> dict[str, Any]:
+    values = {name: getattr(provider, name) for name in _ENTITY_COLUMNS}
+    values["status"] = provider.status.value
+    return values
+
+
+def _secret_values(secrets: ProviderSecrets) -> dict[str, Any]:
+    return {
+        "api_key_kid": secrets.api_key.key_id,
+        "api_key_sealed": secrets.api_key.ciphertext,
+        "virtual_key_kid": secrets.virtual_key.key_id,
+        "virtual_key_sealed": secrets.virtual_key.ciphertext,
+    }
+
+
+def _provider(row: Any) -> LlmProvider:
+    return LlmProvider(**{name: getattr(row, name) for name in _ENTITY_COLUMNS})
+
+
+def _secrets(row: Any) -> ProviderSecrets:
+    return ProviderSecrets(
+        api_key=SealedSecret(row.api_key_kid, bytes(row.api_key_sealed)),
+        virtual_key=SealedSecret(row.virtual_key_kid, bytes(row.virtual_key_sealed)),
+    )
+
+
+class SqlProviderRepository:
+    def __init__(self, conn: AsyncConnection) -> None:
+        self._conn = conn
+
+    async def add(self, provider: LlmProvider, secrets: ProviderSecrets) -> None:
+        with domain_errors():
+            await self._conn.execute(
+                insert(t), {**_entity_values(provider), **_secret_values(secrets)}
+            )
+
+    async def _row(self, provider_id: uuid.UUID) -> Any:
+        return (await self._conn.execute(select(t).where(t.c.id == provider_id))).first()
+
+    async def get(self, provider_id: uuid.UUID) -> LlmProvider | None:
+        row = await self._row(provider_id)
+        return None if row is None else _provider(row)
+
+    async def secrets(self, provider_id: uuid.UUID) -> ProviderSecrets | None:
+        row = await self._row(provider_id)
+        return None if row is None else _secrets(row)
+
+    async def list_sealed(
+        self, after: uuid.UUID | None, limit: int
+    ) -> list[tuple[LlmProvider, ProviderSecrets]]:
+        statement = select(t).order_by(t.c.id).limit(limit)
+        if after is not None:
+            statement = statement.where(t.c.id > after)
+        return [(_provider(r), _secrets(r)) for r in await self._conn.execute(statement)]
+
+    async def list(self, tenant_id: uuid.UUID | None) -> list[LlmProvider]:
+        statement = select(t).order_by(t.c.created_at, t.c.id)
+        if tenant_id is not None:
+            statement = statement.where(t.c.tenant_id == tenant_id)
+        return [_provider(row) for row in await self._conn.execute(statement)]
+
+    async def update(self, provider: LlmProvider, secrets: ProviderSecrets | None = None) -> None:
+        values = _entity_values(provider)
+        del values["id"], values["tenant_id"], values["created_at"]
+        if secrets is not None:
+            values.update(_secret_values(secrets))
+        with domain_errors():
+            await self._conn.execute(update(t).where(t.c.id == provider.id), values)
+
+    async def delete(self, provider_id: uuid.UUID) -> bool:
+        result = await self._conn.execute(delete(t).where(t.c.id == provider_id))
+        return result.rowcount > 0

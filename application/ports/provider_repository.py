@@ -1,0 +1,42 @@
+import uuid
+from dataclasses import dataclass
+from typing import Protocol
+
+from application.ports.secret_box import SealedSecret
+from domain.provider import LlmProvider
+
+PROVIDERS_TABLE = "llm_providers"  # part of each sealed secret's associated data
+
+
+@dataclass(frozen=True, slots=True)
+class ProviderSecrets:
+    """The provider's own API key and its gateway virtual key, both sealed."""
+
+    api_key: SealedSecret
+    virtual_key: SealedSecret
+
+
+class ProviderRepository(Protocol):
+    """BYOK providers visible in the unit of work's scope."""
+
+    async def add(self, provider: LlmProvider, secrets: ProviderSecrets) -> None:
+        """Conflict if the tenant already has this provider_name; NotFound('Tenant')."""
+
+    async def get(self, provider_id: uuid.UUID) -> LlmProvider | None: ...
+
+    async def secrets(self, provider_id: uuid.UUID) -> ProviderSecrets | None: ...
+
+    async def list_sealed(
+        self, after: uuid.UUID | None, limit: int
+    ) -> list[tuple[LlmProvider, ProviderSecrets]]:
+        """Every visible provider with its secrets, by id, for key rotation in batches."""
+        ...
+
+    async def list(self, tenant_id: uuid.UUID | None) -> list[LlmProvider]:
+        """Oldest first; None: every visible provider."""
+        ...
+
+    async def update(self, provider: LlmProvider, secrets: ProviderSecrets | None = None) -> None:
+        """Save the entity, and the secrets too when given."""
+
+    async def delete(self, provider_id: uuid.UUID) -> bool: ...

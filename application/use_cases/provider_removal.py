@@ -1,0 +1,106 @@
+"""Removing providers: revocation at the gateway is retried until it succeeds, never dropped."""
+
+import uuid
+from dataclasses import dataclass
+
+from application.gateway_errors import GatewayError
+from application.ports.unit_of_work import UnitOfWork
+from application.use_cases.gateway_binding import Binding, orphan_key_context, unbind
+from application.use_cases.provider_secrets import open_virtual_key
+from application.use_cases.providers import get_provider
+from application.use_cases.services import LlmServices
+from domain.principal import CONSOLE_OPERATOR, Principal
+from domain.provider import LlmProvider, ProviderStatus
+
+
+async def _binding(uow: UnitOfWork, services: LlmServices, provider: LlmProvider) -> Binding:
+    secrets = await uow.providers.secrets(provider.id)
+    assert secrets is not None
+    return Binding(
+        provider.deployment_id,
+        open_virtual_key(services.box, provider, secrets),
+        provider.virtual_key_id,
+    )
+
+
+class DeleteProvider:
+    """True when the provider is gone; False when the gateway could not be reached and the
+    provider stays `revoking` until `agentkeel providers reconcile` finishes it."""
+
+    def __init__(self, uow: UnitOfWork, services: LlmServices) -> None:
+        self._uow, self._s = uow, services
+
+    async def __call__(
+        self, principal: Principal, tenant_id: uuid.UUID, provider_id: uuid.UUID
+    ) -> bool:
+        provider = await get_provider(self._uow, principal, tenant_id, provider_id)
+        binding = await _binding(self._uow, self._s, provider)
+        # Mark first: whatever happens next, the provider can no longer be used.
+        provider.status = ProviderStatus.REVOKING
+        provider.updated_at = self._s.clock.now()
+        await self._uow.providers.update(provider)
+        await self._uow.commit()
+        failed = await unbind(self._s.gateway, binding, tenant_id, self._s.box, self._s.clock)
+        if failed:
+            return False
+        async with self._s.uow_factory() as uow:
+            await uow.scope_to(principal)
+            await uow.providers.delete(provider_id)
+            await uow.commit()
+        return True
+
+
+async def revoke_all_providers(
+    uow: UnitOfWork, services: LlmServices, tenant_id: uuid.UUID
+) -> None:
+    """For tenant deletion: revoke every provider; failures become orphans in `uow`."""
+    for provider in await uow.providers.list(tenant_id):
+        binding = await _binding(uow, services, provider)
+        orphans = await unbind(services.gateway, binding, tenant_id, services.box, services.clock)
+        for orphan in orphans:
+            await uow.orphans.add(orphan)
+
+
+@dataclass(frozen=True, slots=True)
+class ReconcileReport:
+    removed: int
+    still_failing: int
+
+
+class ReconcileGateway:
+    """Retry what the gateway refused: revoking providers and recorded orphans."""
+
+    def __init__(self, uow: UnitOfWork, services: LlmServices) -> None:
+        self._uow, self._s = uow, services
+
+    async def __call__(self, limit: int = 500) -> ReconcileReport:
+        await self._uow.scope_to(CONSOLE_OPERATOR)
+        removed = failing = 0
+        for provider in await self._uow.providers.list(None):
+            if provider.status is not ProviderStatus.REVOKING:
+                continue
+            binding = await _binding(self._uow, self._s, provider)
+            if await unbind(
+                self._s.gateway, binding, provider.tenant_id, self._s.box, self._s.clock
+            ):
+                failing += 1
+            else:
+                await self._uow.providers.delete(provider.id)
+                removed += 1
+        for orphan in await self._uow.orphans.list(limit):
+            try:
+                if orphan.kind == "virtual_key" and orphan.secret is not None:
+                    key = self._s.box.open(orphan.secret, orphan_key_context(orphan))
+                    await self._s.gateway.revoke_key(key.decode())
+                else:
+                    await self._s.gateway.remove_deployment(orphan.reference)
+            except GatewayError as exc:
+                orphan.attempts += 1
+                orphan.last_error = type(exc).__name__
+                await self._uow.orphans.update(orphan)
+                failing += 1
+            else:
+                await self._uow.orphans.delete(orphan.id)
+                removed += 1
+        await self._uow.commit()
+        return ReconcileReport(removed, failing)

@@ -1,0 +1,18 @@
+from dataclasses import dataclass
+
+from application.ports.clock import Clock
+from application.ports.llm_gateway import LlmGateway
+from application.ports.secret_box import SecretBox
+from application.ports.unit_of_work import UnitOfWorkFactory
+
+
+@dataclass(frozen=True)
+class LlmServices:
+    """What the provider and execution use cases need besides the request's unit of work."""
+
+    gateway: LlmGateway
+    box: SecretBox
+    clock: Clock
+    # A second unit of work: for what must outlive the request's transaction (results of a
+    # gateway call made after it ended, orphans recorded while it rolls back).
+    uow_factory: UnitOfWorkFactory

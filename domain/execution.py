@@ -1,0 +1,115 @@
+"""Executions: one run of an agent, with the configuration it ran with and what it cost."""
+
+import enum
+import hashlib
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from domain import validation
+from domain.agent import Agent
+from domain.errors import Conflict
+
+MAX_INPUT_LENGTH = 200_000
+
+
+class ExecutionStatus(enum.StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    SUCCESS = "success"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+    TIMED_OUT = "timed_out"
+
+
+FINISHED = frozenset(
+    {
+        ExecutionStatus.SUCCESS,
+        ExecutionStatus.FAILED,
+        ExecutionStatus.CANCELLED,
+        ExecutionStatus.TIMED_OUT,
+    }
+)
+
+
+@dataclass(frozen=True, slots=True)
+class TokenUsage:
+    prompt_tokens: int
+    completion_tokens: int
+    total_tokens: int
+
+
+@dataclass(frozen=True, slots=True)
+class AgentSnapshot:
+    """The agent's configuration at the time of the run; the prompt is kept as a hash."""
+
+    model: str
+    temperature: float
+    max_tokens: int | None
+    system_prompt_sha256: str
+    use_byok: bool
+    provider_id: uuid.UUID | None
+
+    @classmethod
+    def of(cls, agent: Agent, provider_id: uuid.UUID | None) -> "AgentSnapshot":
+        digest = hashlib.sha256(agent.system_prompt.encode()).hexdigest()
+        return cls(agent.model, agent.temperature, agent.max_tokens, digest, agent.use_byok,
+                   provider_id)
+
+
+@dataclass(slots=True, eq=False)
+class Execution:
+    id: uuid.UUID
+    tenant_id: uuid.UUID
+    agent_id: uuid.UUID
+    input: str
+    snapshot: AgentSnapshot
+    created_at: datetime
+    status: ExecutionStatus = ExecutionStatus.QUEUED
+    output: str | None = None
+    error: str | None = None
+    usage: TokenUsage | None = None
+    cost: float | None = None
+    model: str | None = None
+    latency_ms: int | None = None
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+
+    def __post_init__(self) -> None:
+        validation.text("input", self.input, max_len=MAX_INPUT_LENGTH)
+        self.status = ExecutionStatus(self.status)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Execution) and other.id == self.id
+
+    def __hash__(self) -> int:
+        return hash(self.id)
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in FINISHED
+
+    def start(self, now: datetime) -> None:
+        if self.status is not ExecutionStatus.QUEUED:
+            raise Conflict(f"Execution is {self.status.value}, not queued")
+        self.status, self.started_at = ExecutionStatus.RUNNING, now
+
+    def succeed(self, output: str, model: str, usage: TokenUsage, cost: float | None,
+                now: datetime) -> None:
+        self._finish(ExecutionStatus.SUCCESS, now)
+        self.output, self.model, self.usage, self.cost = output, model, usage, cost
+
+    def fail(self, error: str, now: datetime, *, timed_out: bool = False) -> None:
+        self._finish(ExecutionStatus.TIMED_OUT if timed_out else ExecutionStatus.FAILED, now)
+        self.error = error
+
+    def cancel(self, now: datetime) -> None:
+        if not self.is_finished:
+            self._finish(ExecutionStatus.CANCELLED, now)
+
+    def _finish(self, status: ExecutionStatus, now: datetime) -> None:
+        if self.is_finished:
+            raise Conflict(f"Execution already ended as {self.status.value}")
+        started = self.started_at or now
+        self.status, self.finished_at = status, now
+        self.latency_ms = max(0, round((now - started).total_seconds() * 1000))

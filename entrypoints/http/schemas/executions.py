@@ -1,0 +1,83 @@
+import uuid
+from datetime import datetime
+from typing import Annotated
+
+from msgspec import Meta, Struct
+
+from domain.execution import MAX_INPUT_LENGTH, Execution, ExecutionStatus
+
+Input = Annotated[str, Meta(min_length=1, max_length=MAX_INPUT_LENGTH)]
+
+
+class ExecuteNow(Struct, forbid_unknown_fields=True):
+    agent_id: uuid.UUID
+    input: Input
+
+
+class UsageOut(Struct):
+    prompt_tokens: int
+    completion_tokens: int
+    total_tokens: int
+
+
+class ExecutedOut(Struct):
+    execution_id: uuid.UUID
+    status: ExecutionStatus
+    output: str | None
+    model: str | None
+    usage: UsageOut | None
+    cost: float | None
+    latency_ms: int | None
+
+
+class ExecutionOut(Struct):
+    id: uuid.UUID
+    agent_id: uuid.UUID
+    tenant_id: uuid.UUID
+    status: ExecutionStatus
+    input: str
+    output: str | None
+    error: str | None
+    usage: UsageOut | None
+    cost: float | None
+    model: str | None
+    latency_ms: int | None
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+
+    @classmethod
+    def of(cls, e: Execution) -> "ExecutionOut":
+        return cls(
+            id=e.id,
+            agent_id=e.agent_id,
+            tenant_id=e.tenant_id,
+            status=e.status,
+            input=e.input,
+            output=e.output,
+            error=e.error,
+            usage=usage_of(e),
+            cost=e.cost,
+            model=e.model,
+            latency_ms=e.latency_ms,
+            created_at=e.created_at,
+            started_at=e.started_at,
+            finished_at=e.finished_at,
+        )
+
+
+def usage_of(e: Execution) -> UsageOut | None:
+    u = e.usage
+    return None if u is None else UsageOut(u.prompt_tokens, u.completion_tokens, u.total_tokens)
+
+
+def executed(e: Execution) -> ExecutedOut:
+    return ExecutedOut(
+        execution_id=e.id,
+        status=e.status,
+        output=e.output,
+        model=e.model,
+        usage=usage_of(e),
+        cost=e.cost,
+        latency_ms=e.latency_ms,
+    )
