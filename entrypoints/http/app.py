@@ -2,14 +2,14 @@
 
 import logging
 
-from litestar import Litestar
+from litestar import Litestar, Router
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 
-from entrypoints.http.dependencies import HttpDependencies
+from entrypoints.http.dependencies import HttpDependencies, bearer_guard
 from entrypoints.http.errors import EXCEPTION_HANDLERS
-from entrypoints.http.request_id import request_id_middleware
+from entrypoints.http.request_id import add_request_id
 from entrypoints.http.routes import agents, api_keys, executions, health, providers, tenants
 
 OPENAPI = OpenAPIConfig(
@@ -25,18 +25,26 @@ OPENAPI = OpenAPIConfig(
 )
 
 
+# Every /api route: the Authorization header is checked before the body or path is parsed,
+# so an anonymous caller learns nothing but 401.
+API = Router(
+    path="/",
+    guards=[bearer_guard],
+    route_handlers=[
+        *tenants.ROUTES,
+        *api_keys.ROUTES,
+        *agents.ROUTES,
+        *providers.ROUTES,
+        *executions.ROUTES,
+    ],
+)
+
+
 def create_app(deps: HttpDependencies) -> Litestar:
     app = Litestar(
-        route_handlers=[
-            *tenants.ROUTES,
-            *api_keys.ROUTES,
-            *agents.ROUTES,
-            *providers.ROUTES,
-            *executions.ROUTES,
-            *health.ROUTES,
-        ],
+        route_handlers=[API, *health.ROUTES],
         exception_handlers=EXCEPTION_HANDLERS,
-        middleware=[request_id_middleware],
+        before_send=[add_request_id],
         openapi_config=OPENAPI,
         logging_config=None,
         debug=False,

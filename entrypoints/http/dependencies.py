@@ -6,12 +6,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from litestar import Request
+from litestar.connection import ASGIConnection
+from litestar.handlers.base import BaseRouteHandler
 
 from application.ports.clock import Clock
 from application.ports.token_generator import TokenGenerator
 from application.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
 from application.use_cases.authenticate import Authenticate
 from application.use_cases.services import LlmServices
+from domain.api_key import check_token_shape
 from domain.principal import Principal
 from entrypoints.http.errors import NotAuthenticated
 
@@ -32,13 +35,17 @@ def dependencies(request: Request[Any, Any, Any]) -> HttpDependencies:
     return deps
 
 
-def bearer_token(request: Request[Any, Any, Any]) -> str:
-    header = request.headers.get("authorization", "")
+def bearer_token(connection: ASGIConnection[Any, Any, Any, Any]) -> str:
+    header = connection.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     token = token.strip()
     if scheme.lower() != "bearer" or not token:
         raise NotAuthenticated()
     return token
+
+
+def bearer_guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    check_token_shape(bearer_token(connection))
 
 
 @asynccontextmanager

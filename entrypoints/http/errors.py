@@ -173,6 +173,7 @@ EXCEPTION_HANDLERS: dict[Any, Any] = {
     NotAuthenticated: on_not_authenticated,
     ValidationException: on_validation_error,
     SerializationException: on_serialization_error,
+    UnicodeDecodeError: on_serialization_error,
     HTTPException: on_http_error,
     Exception: on_unexpected_error,
 }

@@ -1,34 +1,31 @@
-"""X-Request-ID on every response: the caller's own id if it is sane, else a new one."""
+"""X-Request-ID on every response: the caller's own id if it is sane, else a new one.
+
+A `before_send` hook rather than a middleware, so that responses the router makes itself
+(404, 405) carry the id too.
+"""
 
 import re
 import uuid
 
-from litestar.enums import ScopeType
-from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from litestar.datastructures import MutableScopeHeaders
+from litestar.types import Message, Scope
 
-HEADER = b"x-request-id"
+HEADER = "x-request-id"
+_HEADER_BYTES = HEADER.encode()
 _SANE = re.compile(rb"^[A-Za-z0-9._:-]{1,128}$")
 
 
 def request_id_of(scope: Scope) -> str:
-    return str(scope.get("state", {}).get("request_id", ""))
+    """The request's id, chosen on first use and kept in the scope's state."""
+    state = scope.setdefault("state", {})  # type: ignore[typeddict-item]
+    request_id = state.get("request_id")
+    if request_id is None:
+        sent = next((v for k, v in scope.get("headers", ()) if k == _HEADER_BYTES), b"")
+        request_id = sent.decode() if _SANE.match(sent) else uuid.uuid4().hex
+        state["request_id"] = request_id
+    return str(request_id)
 
 
-def request_id_middleware(app: ASGIApp) -> ASGIApp:
-    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != ScopeType.HTTP:
-            await app(scope, receive, send)
-            return
-        incoming = next((v for k, v in scope["headers"] if k == HEADER), b"")
-        request_id = incoming if _SANE.match(incoming) else uuid.uuid4().hex.encode()
-        scope.setdefault("state", {})["request_id"] = request_id.decode()
-
-        async def send_with_id(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = [h for h in message.get("headers", []) if h[0].lower() != HEADER]
-                message["headers"] = [*headers, (HEADER, request_id)]
-            await send(message)
-
-        await app(scope, receive, send_with_id)
-
-    return middleware
+async def add_request_id(message: Message, scope: Scope) -> None:
+    if message["type"] == "http.response.start":
+        MutableScopeHeaders.from_message(message)[HEADER] = request_id_of(scope)
