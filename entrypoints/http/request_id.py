@@ -17,7 +17,7 @@ _SANE = re.compile(rb"^[A-Za-z0-9._:-]{1,128}$")
 
 def request_id_of(scope: Scope) -> str:
     """The request's id, chosen on first use and kept in the scope's state."""
-    state = scope.setdefault("state", {})  # type: ignore[typeddict-item]
+    state = scope.setdefault("state", {})
     request_id = state.get("request_id")
     if request_id is None:
         sent = next((v for k, v in scope.get("headers", ()) if k == _HEADER_BYTES), b"")
