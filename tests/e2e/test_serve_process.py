@@ -1,13 +1,15 @@
 """The README's commands as real processes: migrate, operator-key create, serve."""
 
 import re
+import subprocess
 from pathlib import Path
 
 import httpx
 import pytest
 
 from tests.support.postgres import scratch_database
-from tests.support.processes import clean_env, run_cli, serving
+from tests.support.processes import AGENTKEEL, clean_env, run_cli, serving
+from tests.support.sql_app import TEST_SECRET_KEYS
 
 pytestmark = pytest.mark.postgres
 OPERATOR_KEY = re.compile(r"ak_op_[A-Za-z0-9_-]{43}")
@@ -31,7 +33,7 @@ def _tenant_round_trip(base: str, operator_key: str, name: str) -> None:
 
 def test_configured_database(pg_admin_url: str) -> None:
     with scratch_database(pg_admin_url) as url:
-        env = clean_env(AGENTKEEL_DATABASE_URL=url)
+        env = clean_env(AGENTKEEL_DATABASE_URL=url, AGENTKEEL_SECRET_KEYS=TEST_SECRET_KEYS)
         assert "migrated" in run_cli("migrate", env=env)
         operator_key = run_cli("operator-key", "create", env=env).strip()
         assert OPERATOR_KEY.fullmatch(operator_key)
@@ -39,6 +41,20 @@ def test_configured_database(pg_admin_url: str) -> None:
             assert not any(OPERATOR_KEY.search(line) for line in lines)  # only embedded prints
             assert httpx.get(f"{base}/health/ready").json()["checks"] == {"database": "ok"}
             _tenant_round_trip(base, operator_key, "acme")
+
+
+def test_a_configured_database_needs_secret_keys(pg_admin_url: str) -> None:
+    with scratch_database(pg_admin_url) as url:
+        done = subprocess.run(
+            [AGENTKEEL, "serve"],
+            env=clean_env(AGENTKEEL_DATABASE_URL=url),
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    assert done.returncode == 2
+    assert "AGENTKEEL_SECRET_KEYS is required" in done.stderr
 
 
 def test_embedded_default_prints_a_key_once_and_keeps_data(tmp_path: Path) -> None:
