@@ -33,6 +33,13 @@ async def sql_engine(migrated_db: str) -> AsyncIterator[AsyncEngine]:
     await engine.dispose()
 
 
+@pytest.fixture(scope="session")
+def tx_engine(sql_engine: AsyncEngine) -> AsyncEngine:
+    """The service's pool, but with ordinary transactions for raw SQL in tests (the pool
+    itself runs in autocommit mode: units of work send their own BEGIN)."""
+    return sql_engine.execution_options(isolation_level="READ COMMITTED")
+
+
 @pytest.fixture(params=["in_memory", "sql"])
 def uow_factory(request: pytest.FixtureRequest) -> UnitOfWorkFactory:
     """The contract suite runs every test against each adapter."""

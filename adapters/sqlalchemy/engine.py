@@ -39,4 +39,6 @@ def create_runtime_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
         pool_timeout=10,
         hide_parameters=True,  # bound values (key hashes, secrets) never reach logs
         connect_args=runtime_connect_args(url),
+        # Units of work send BEGIN themselves, folded into their first statement.
+        isolation_level="AUTOCOMMIT",
     )

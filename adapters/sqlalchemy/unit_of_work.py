@@ -1,9 +1,21 @@
-import hmac
-from types import TracebackType
-from typing import Self
+"""The SQL unit of work: one pooled connection, one transaction, the caller's context in it.
 
-from sqlalchemy import LargeBinary, Uuid, bindparam, text
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncTransaction
+Round trips matter more than anything else here (see bench/README.md). The pool runs in
+autocommit mode so that psycopg does not send its own BEGIN as a separate round trip;
+the unit of work opens the transaction itself, in the same message as its first
+statement: `BEGIN; SELECT ... FROM authenticate_api_key(...)` (or set_tenant_context).
+Those two statements go as one simple-protocol query, so the values in them are literals
+built from bytes and UUIDs only (hex digits and dashes), never from caller text.
+"""
+
+import hmac
+import uuid
+from types import TracebackType
+from typing import Any, Self
+
+from psycopg import AsyncConnection as PsycopgConnection
+from psycopg.pq import TransactionStatus
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from adapters.sqlalchemy.executions import SqlExecutionRepository
 from adapters.sqlalchemy.orphans import SqlOrphanRepository
@@ -15,18 +27,18 @@ from adapters.sqlalchemy.repositories import (
 )
 from domain.principal import Principal
 
-# One round trip: resolve the key and set the tenant (or operator) context, see 0001.
-_AUTHENTICATE = text(
-    "SELECT key_id, tenant_id, key_hash FROM authenticate_api_key(:key_hash)"
-).bindparams(bindparam("key_hash", type_=LargeBinary))
-_SET_TENANT = text("SELECT set_tenant_context(:tenant_id)").bindparams(
-    bindparam("tenant_id", type_=Uuid)
-)
-_SET_OPERATOR = text("SELECT set_operator_context()")
+
+def _bytea(value: bytes) -> str:
+    return f"'\\x{value.hex()}'::bytea"
+
+
+def _uuid(value: uuid.UUID) -> str:
+    return f"'{uuid.UUID(str(value))}'::uuid"
 
 
 class SqlUnitOfWork:
-    """One pooled connection and one transaction; the tenant context lives in it."""
+    """Until `authenticate` or `scope_to` opens the transaction, statements run one by one
+    with no tenant context: they see no tenant rows and cannot write any (fail closed)."""
 
     tenants: SqlTenantRepository
     agents: SqlAgentRepository
@@ -38,11 +50,13 @@ class SqlUnitOfWork:
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
         self._conn: AsyncConnection | None = None
-        self._tx: AsyncTransaction | None = None
+        self._driver: PsycopgConnection[Any] | None = None
 
     async def __aenter__(self) -> Self:
         conn = await self._engine.connect()
-        self._conn, self._tx = conn, await conn.begin()
+        self._conn = conn
+        raw = await conn.get_raw_connection()
+        self._driver = raw.driver_connection
         self.tenants = SqlTenantRepository(conn)
         self.agents = SqlAgentRepository(conn)
         self.api_keys = SqlApiKeyRepository(conn)
@@ -57,16 +71,16 @@ class SqlUnitOfWork:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        await self._release()
+        await self._release(commit=False)
 
-    async def _release(self) -> None:
-        conn, tx = self._conn, self._tx
-        self._conn = self._tx = None
-        if conn is None:
+    async def _release(self, *, commit: bool) -> None:
+        conn, driver = self._conn, self._driver
+        self._conn = self._driver = None
+        if conn is None or driver is None:
             return
         try:
-            if tx is not None and tx.is_active:
-                await tx.rollback()
+            if driver.info.transaction_status != TransactionStatus.IDLE:
+                await driver.execute(b"COMMIT" if commit else b"ROLLBACK")
         finally:
             await conn.close()
 
@@ -75,21 +89,34 @@ class SqlUnitOfWork:
         assert self._conn is not None, "use the unit of work inside `async with`"
         return self._conn
 
+    async def _begin_with(self, statement: str) -> Any:
+        """`statement` in the transaction, opening it in the same round trip if needed;
+        returns the statement's first row."""
+        driver = self._driver
+        assert driver is not None, "use the unit of work inside `async with`"
+        if driver.info.transaction_status != TransactionStatus.IDLE:
+            return await (await driver.execute(statement.encode())).fetchone()
+        cursor = await driver.execute(f"BEGIN; {statement}".encode())
+        cursor.nextset()
+        return await cursor.fetchone()
+
     async def authenticate(self, key_hash: bytes) -> Principal | None:
-        row = (await self.connection.execute(_AUTHENTICATE, {"key_hash": key_hash})).first()
-        if row is None or not hmac.compare_digest(bytes(row.key_hash), key_hash):
+        row = await self._begin_with(
+            "SELECT key_id, tenant_id, key_hash FROM authenticate_api_key"
+            f"({_bytea(key_hash)})"
+        )
+        if row is None or not hmac.compare_digest(bytes(row[2]), key_hash):
             return None
-        return Principal(key_id=row.key_id, tenant_id=row.tenant_id)
+        return Principal(key_id=row[0], tenant_id=row[1])
 
     async def scope_to(self, principal: Principal) -> None:
         if principal.tenant_id is None:
-            await self.connection.execute(_SET_OPERATOR)
+            await self._begin_with("SELECT set_operator_context()")
         else:
-            await self.connection.execute(_SET_TENANT, {"tenant_id": principal.tenant_id})
+            await self._begin_with(f"SELECT set_tenant_context({_uuid(principal.tenant_id)})")
 
     async def commit(self) -> None:
         """Commit and give the connection back at once: a committed unit of work is over,
         so nothing (a slow LLM call, a response being written) holds a pooled connection."""
-        assert self._tx is not None, "the unit of work is already committed or closed"
-        await self._tx.commit()
-        await self._release()
+        assert self._conn is not None, "the unit of work is already committed or closed"
+        await self._release(commit=True)

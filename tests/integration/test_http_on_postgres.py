@@ -20,7 +20,9 @@ from tests.support.sql_app import bearer, issue_operator_key, sql_client
 pytestmark = pytest.mark.postgres
 
 
-async def test_crud_is_persisted_and_read_back(sql_engine: AsyncEngine) -> None:
+async def test_crud_is_persisted_and_read_back(
+    tx_engine: AsyncEngine, sql_engine: AsyncEngine
+) -> None:
     operator = bearer(await issue_operator_key(sql_engine))
     async with sql_client(sql_engine) as client:
         created = await client.post(
@@ -47,7 +49,7 @@ async def test_crud_is_persisted_and_read_back(sql_engine: AsyncEngine) -> None:
         )
         assert patched.json()["status"] == "suspended"
     # Read back through a different connection, outside the HTTP layer.
-    async with sql_engine.begin() as conn:
+    async with tx_engine.begin() as conn:
         await conn.execute(text("SELECT set_operator_context()"))
         row = (
             await conn.execute(
@@ -70,7 +72,9 @@ async def test_agent_for_an_unknown_tenant_is_a_404_not_a_500(sql_engine: AsyncE
     assert response.json() == {"detail": "Tenant not found"}
 
 
-async def test_a_failed_request_leaves_nothing_half_written(sql_engine: AsyncEngine) -> None:
+async def test_a_failed_request_leaves_nothing_half_written(
+    tx_engine: AsyncEngine, sql_engine: AsyncEngine
+) -> None:
     """Tenant and first key are one transaction: if the key cannot be stored, no tenant."""
 
     class RepeatingTokens:  # the second tenant's key collides with the first one's
@@ -88,7 +92,7 @@ async def test_a_failed_request_leaves_nothing_half_written(sql_engine: AsyncEng
                 )
         except IntegrityError as exc:  # the key-hash collision: an unexpected storage error
             collisions.append(str(exc))
-    async with sql_engine.begin() as conn:
+    async with tx_engine.begin() as conn:
         await conn.execute(text("SELECT set_operator_context()"))
         stored = (
             (

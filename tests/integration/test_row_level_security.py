@@ -8,12 +8,14 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.sqlalchemy.engine import create_runtime_engine
+from application.ports.page import Page
 from tests.support.factories import unique
 
 pytestmark = pytest.mark.postgres
 
 
 async def _make_tenant_with_agents(engine: AsyncEngine, agents: int) -> uuid.UUID:
+    """`engine` must run real transactions (the tx_engine fixture)."""
     tenant_id = uuid.uuid4()
     async with engine.begin() as conn:
         await conn.execute(text("SELECT set_operator_context()"))
@@ -52,10 +54,10 @@ async def test_the_service_runs_as_the_unprivileged_runtime_role(sql_engine: Asy
     assert owners == 0
 
 
-async def test_tenant_sees_only_its_own_agents(sql_engine: AsyncEngine) -> None:
-    a = await _make_tenant_with_agents(sql_engine, 3)
-    b = await _make_tenant_with_agents(sql_engine, 2)
-    async with sql_engine.begin() as conn:
+async def test_tenant_sees_only_its_own_agents(tx_engine: AsyncEngine) -> None:
+    a = await _make_tenant_with_agents(tx_engine, 3)
+    b = await _make_tenant_with_agents(tx_engine, 2)
+    async with tx_engine.begin() as conn:
         await conn.execute(text("SELECT set_tenant_context(:t)"), {"t": a})
         seen = (await conn.execute(text("SELECT DISTINCT tenant_id FROM agents"))).scalars().all()
         others = (
@@ -67,16 +69,17 @@ async def test_tenant_sees_only_its_own_agents(sql_engine: AsyncEngine) -> None:
     assert tenants == [a]
 
 
-async def test_no_context_means_no_rows(sql_engine: AsyncEngine) -> None:
-    await _make_tenant_with_agents(sql_engine, 1)
-    async with sql_engine.begin() as conn:
+async def test_no_context_means_no_rows(tx_engine: AsyncEngine) -> None:
+    await _make_tenant_with_agents(tx_engine, 1)
+    async with tx_engine.begin() as conn:
         for table in ("tenants", "agents", "api_keys"):
             count = (await conn.execute(text(f"SELECT count(*) FROM {table}"))).scalar()
             assert count == 0, table
 
 
 async def test_context_does_not_survive_the_transaction(migrated_db: str) -> None:
-    tenant_engine = create_runtime_engine(migrated_db, pool_size=1)  # one pooled connection
+    one_connection = create_runtime_engine(migrated_db, pool_size=1)
+    tenant_engine = one_connection.execution_options(isolation_level="READ COMMITTED")
     try:
         a = await _make_tenant_with_agents(tenant_engine, 2)
         async with tenant_engine.begin() as conn:
@@ -89,13 +92,13 @@ async def test_context_does_not_survive_the_transaction(migrated_db: str) -> Non
             assert setting.scalar() == ""
             assert (await conn.execute(text("SELECT count(*) FROM agents"))).scalar() == 0
     finally:
-        await tenant_engine.dispose()
+        await one_connection.dispose()
 
 
-async def test_writing_another_tenants_row_is_refused(sql_engine: AsyncEngine) -> None:
-    a = await _make_tenant_with_agents(sql_engine, 0)
-    b = await _make_tenant_with_agents(sql_engine, 0)
-    async with sql_engine.connect() as conn, conn.begin():
+async def test_writing_another_tenants_row_is_refused(tx_engine: AsyncEngine) -> None:
+    a = await _make_tenant_with_agents(tx_engine, 0)
+    b = await _make_tenant_with_agents(tx_engine, 0)
+    async with tx_engine.connect() as conn, conn.begin():
         await conn.execute(text("SELECT set_tenant_context(:t)"), {"t": a})
         with pytest.raises(DBAPIError, match="row-level security"):
             await conn.execute(
@@ -108,8 +111,8 @@ async def test_writing_another_tenants_row_is_refused(sql_engine: AsyncEngine) -
             )
 
 
-async def test_unknown_tenant_is_refused_by_the_foreign_key(sql_engine: AsyncEngine) -> None:
-    async with sql_engine.connect() as conn, conn.begin():
+async def test_unknown_tenant_is_refused_by_the_foreign_key(tx_engine: AsyncEngine) -> None:
+    async with tx_engine.connect() as conn, conn.begin():
         await conn.execute(text("SELECT set_operator_context()"))
         with pytest.raises(IntegrityError) as raised:
             await conn.execute(
@@ -132,7 +135,33 @@ async def test_unknown_tenant_is_refused_by_the_foreign_key(sql_engine: AsyncEng
         "SELECT set_config('app.tenant_id', 'x', false) FROM api_key_credentials",
     ],
 )
-async def test_the_runtime_role_cannot_escape(sql_engine: AsyncEngine, statement: str) -> None:
-    async with sql_engine.connect() as conn, conn.begin():
+async def test_the_runtime_role_cannot_escape(tx_engine: AsyncEngine, statement: str) -> None:
+    async with tx_engine.connect() as conn, conn.begin():
         with pytest.raises(DBAPIError):
             await conn.execute(text(statement))
+
+
+async def test_units_of_work_never_inherit_a_context(migrated_db: str) -> None:
+    """The service's own path: BEGIN folded into the first statement, one pooled connection
+    reused by one tenant's unit of work and then an unscoped one."""
+    from adapters.sqlalchemy.unit_of_work import SqlUnitOfWork
+    from domain.principal import Principal
+
+    engine = create_runtime_engine(migrated_db, pool_size=1)
+    try:
+        tx = engine.execution_options(isolation_level="READ COMMITTED")
+        tenant = await _make_tenant_with_agents(tx, 2)
+        async with SqlUnitOfWork(engine) as uow:
+            await uow.scope_to(Principal(key_id=tenant, tenant_id=tenant))
+            assert len(await uow.agents.list(tenant, Page(limit=10))) == 2
+        async with SqlUnitOfWork(engine) as uow:
+            assert await uow.agents.list(None, Page(limit=10)) == []
+            assert await uow.tenants.get(tenant) is None
+        async with SqlUnitOfWork(engine) as uow:  # a failed statement ends in ROLLBACK
+            await uow.scope_to(Principal(key_id=tenant, tenant_id=tenant))
+            with pytest.raises(DBAPIError):
+                await uow.connection.execute(text("SELECT 1/0"))
+        async with SqlUnitOfWork(engine) as uow:
+            assert await uow.agents.list(None, Page(limit=10)) == []
+    finally:
+        await engine.dispose()
