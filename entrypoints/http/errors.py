@@ -109,6 +109,11 @@ def _loc(source: str, key: str, message: str) -> list[str]:
 
 def on_validation_error(_: Request[Any, Any, Any], exc: ValidationException) -> Response[Any]:
     extra = exc.extra if isinstance(exc.extra, list) else []
+    if extra and all(e.get("message") == "'data'" for e in extra if isinstance(e, dict)):
+        # Litestar's wording for a request that has no body at all.
+        return _detail(
+            422, [{"loc": ["body"], "msg": "A JSON body is required", "type": "missing"}]
+        )
     errors = [
         {
             "loc": _loc(_source(e.get("source")), str(e.get("key", "")), str(e["message"])),

@@ -12,7 +12,7 @@ from litestar.types import Message, Scope
 
 HEADER = "x-request-id"
 _HEADER_BYTES = HEADER.encode()
-_SANE = re.compile(rb"^[A-Za-z0-9._:-]{1,128}$")
+_SANE = re.compile(rb"[A-Za-z0-9._:-]{1,128}")
 
 
 def request_id_of(scope: Scope) -> str:
@@ -21,7 +21,7 @@ def request_id_of(scope: Scope) -> str:
     request_id = state.get("request_id")
     if request_id is None:
         sent = next((v for k, v in scope.get("headers", ()) if k == _HEADER_BYTES), b"")
-        request_id = sent.decode() if _SANE.match(sent) else uuid.uuid4().hex
+        request_id = sent.decode() if _SANE.fullmatch(sent) else uuid.uuid4().hex
         state["request_id"] = request_id
     return str(request_id)
 

@@ -2,7 +2,7 @@ import uuid
 from typing import Any
 
 from litestar import Request, delete, get, patch, post
-from litestar.params import FromPath
+from litestar.params import FromPath, FromQuery, JSONBody
 
 from application.use_cases.agents import (
     CreateAgent,
@@ -20,7 +20,7 @@ Req = Request[Any, Any, Any]
 
 
 @post("/api/agents", tags=["agents"], summary="Create an agent")
-async def create_agent(request: Req, data: AgentCreate) -> AgentOut:
+async def create_agent(request: Req, data: JSONBody[AgentCreate]) -> AgentOut:
     new = NewAgent(
         name=data.name,
         system_prompt=data.system_prompt,
@@ -39,7 +39,7 @@ async def create_agent(request: Req, data: AgentCreate) -> AgentOut:
 @get("/api/agents", tags=["agents"], summary="List agents (operator: ?tenant_id= filter)")
 async def list_agents(
     request: Req,
-    tenant_id: uuid.UUID | None = None,
+    tenant_id: FromQuery[uuid.UUID | None] = None,
     limit: Limit = DEFAULT_PAGE_SIZE,
     offset: Offset = 0,
 ) -> list[AgentOut]:
@@ -55,7 +55,9 @@ async def get_agent(request: Req, agent_id: FromPath[uuid.UUID]) -> AgentOut:
 
 
 @patch("/api/agents/{agent_id:str}", tags=["agents"], summary="Update an agent")
-async def update_agent(request: Req, agent_id: FromPath[uuid.UUID], data: AgentPatch) -> AgentOut:
+async def update_agent(
+    request: Req, agent_id: FromPath[uuid.UUID], data: JSONBody[AgentPatch]
+) -> AgentOut:
     async with caller_scope(request) as (uow, principal, deps):
         agent = await UpdateAgent(uow, deps.clock)(principal, agent_id, data.changes())
     return AgentOut.of(agent)

@@ -2,7 +2,7 @@ import uuid
 from typing import Any
 
 from litestar import Request, delete, get, post
-from litestar.params import FromPath
+from litestar.params import FromPath, JSONBody
 
 from application.use_cases.api_keys import IssueTenantKey, ListTenantKeys, RevokeTenantKey
 from entrypoints.http.dependencies import caller_scope
@@ -14,7 +14,7 @@ BASE = "/api/tenants/{tenant_id:str}/api-keys"
 
 @post(BASE, tags=["api keys"], summary="Issue a tenant API key (shown once)")
 async def issue_key(
-    request: Req, tenant_id: FromPath[uuid.UUID], data: ApiKeyCreate
+    request: Req, tenant_id: FromPath[uuid.UUID], data: JSONBody[ApiKeyCreate]
 ) -> ApiKeyCreated:
     async with caller_scope(request) as (uow, principal, deps):
         issued = await IssueTenantKey(uow, deps.clock, deps.tokens)(principal, tenant_id, data.name)

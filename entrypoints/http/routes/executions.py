@@ -2,7 +2,7 @@ import uuid
 from typing import Any
 
 from litestar import Request, get, post
-from litestar.params import FromPath
+from litestar.params import FromPath, FromQuery, JSONBody
 
 from application.use_cases.executions import ExecuteAgent, GetExecution, ListExecutions
 from domain.execution import ExecutionStatus
@@ -19,7 +19,7 @@ Req = Request[Any, Any, Any]
     status_code=200,
     summary="Run an agent now and wait for the answer",
 )
-async def execute_now(request: Req, data: ExecuteNow) -> ExecutedOut:
+async def execute_now(request: Req, data: JSONBody[ExecuteNow]) -> ExecutedOut:
     async with caller_scope(request) as (uow, principal, deps):
         execution = await ExecuteAgent(uow, deps.llm)(principal, data.agent_id, data.input)
     return executed(execution)
@@ -34,8 +34,8 @@ async def get_execution(request: Req, execution_id: FromPath[uuid.UUID]) -> Exec
 @get("/api/executions", tags=["executions"], summary="List executions, newest first")
 async def list_executions(
     request: Req,
-    agent_id: uuid.UUID | None = None,
-    status: ExecutionStatus | None = None,
+    agent_id: FromQuery[uuid.UUID | None] = None,
+    status: FromQuery[ExecutionStatus | None] = None,
     limit: Limit = DEFAULT_PAGE_SIZE,
     offset: Offset = 0,
 ) -> list[ExecutionOut]:

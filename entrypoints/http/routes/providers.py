@@ -2,7 +2,7 @@ import uuid
 from typing import Any
 
 from litestar import Request, Response, delete, get, post
-from litestar.params import FromPath
+from litestar.params import FromPath, JSONBody
 
 from application.use_cases.provider_removal import DeleteProvider
 from application.use_cases.providers import (
@@ -32,7 +32,7 @@ ProviderId = FromPath[uuid.UUID]
 
 @post(BASE, tags=["providers"], summary="Add a BYOK provider; returns its virtual key once")
 async def create_provider(
-    request: Req, tenant_id: TenantId, data: ProviderCreate
+    request: Req, tenant_id: TenantId, data: JSONBody[ProviderCreate]
 ) -> ProviderWithVirtualKey:
     new = NewProvider(data.provider_name, data.api_key, data.model, data.api_base, data.max_budget)
     async with caller_scope(request) as (uow, principal, deps):
@@ -66,7 +66,7 @@ async def verify(request: Req, tenant_id: TenantId, provider_id: ProviderId) -> 
     summary="New virtual key (and optionally a new provider key); the old key is revoked",
 )
 async def rotate(
-    request: Req, tenant_id: TenantId, provider_id: ProviderId, data: ProviderRotate
+    request: Req, tenant_id: TenantId, provider_id: ProviderId, data: JSONBody[ProviderRotate]
 ) -> ProviderWithVirtualKey:
     async with caller_scope(request) as (uow, principal, deps):
         made = await RotateProvider(uow, deps.llm)(principal, tenant_id, provider_id, data.api_key)

@@ -2,7 +2,7 @@ import uuid
 from typing import Any
 
 from litestar import Request, delete, get, patch, post
-from litestar.params import FromPath
+from litestar.params import FromPath, JSONBody
 from msgspec import UNSET
 
 from application.use_cases.tenants import (
@@ -27,7 +27,7 @@ Req = Request[Any, Any, Any]
 
 
 @post("/api/tenants", tags=["tenants"], summary="Create a tenant (operator)")
-async def create_tenant(request: Req, data: TenantCreate) -> TenantCreated:
+async def create_tenant(request: Req, data: JSONBody[TenantCreate]) -> TenantCreated:
     async with caller_scope(request) as (uow, principal, deps):
         created = await CreateTenant(uow, deps.clock, deps.tokens)(
             principal, data.name, data.admin_email
@@ -52,7 +52,7 @@ async def get_tenant(request: Req, tenant_id: FromPath[uuid.UUID]) -> TenantOut:
 
 @patch("/api/tenants/{tenant_id:str}", tags=["tenants"], summary="Update a tenant")
 async def update_tenant(
-    request: Req, tenant_id: FromPath[uuid.UUID], data: TenantPatch
+    request: Req, tenant_id: FromPath[uuid.UUID], data: JSONBody[TenantPatch]
 ) -> TenantOut:
     changes = TenantChanges(
         name=None if data.name is UNSET else data.name,
