@@ -11,12 +11,20 @@ $(PY): pyproject.toml uv.lock
 	"$(UV)" sync --frozen --python "$$(command -v python3.11 || command -v python3)"
 	@touch $(PY)
 
-install: $(PY)
+# A real LiteLLM proxy for the gateway adapter's tests, kept out of the project's own
+# environment (it brings hundreds of MB and its own pins). Pinned for repeatable tests.
+LITELLM_VERSION ?= 1.108.7
+LITELLM := .venv-litellm/bin/litellm
+$(LITELLM):
+	"$(UV)" venv --quiet --python "$$(command -v python3.11 || command -v python3)" .venv-litellm
+	VIRTUAL_ENV=.venv-litellm "$(UV)" pip install --quiet "litellm[proxy]==$(LITELLM_VERSION)"
+
+install: $(PY) $(LITELLM)
 
 run: $(PY)
 	.venv/bin/agentkeel serve --host $(HOST) --port $(PORT)
 
-test: $(PY)
+test: $(PY) $(LITELLM)
 	$(PY) -m pytest -q
 
 check: $(PY)
@@ -29,4 +37,4 @@ bench: $(PY)
 	$(PY) -m bench.run
 
 clean:
-	rm -rf .venv .agentkeel .mypy_cache .pytest_cache .ruff_cache
+	rm -rf .venv .venv-litellm .agentkeel .mypy_cache .pytest_cache .ruff_cache
