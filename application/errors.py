@@ -11,3 +11,7 @@ class SecretUnreadable(Exception):
     A secret box raises this instead of returning None or partial plaintext, so a caller
     can never mistake a failed open for an empty secret.
     """
+
+
+class QueueUnavailable(Exception):
+    """The job queue's broker cannot take work right now."""

@@ -53,8 +53,9 @@ class AgentSnapshot:
     @classmethod
     def of(cls, agent: Agent, provider_id: uuid.UUID | None) -> "AgentSnapshot":
         digest = hashlib.sha256(agent.system_prompt.encode()).hexdigest()
-        return cls(agent.model, agent.temperature, agent.max_tokens, digest, agent.use_byok,
-                   provider_id)
+        return cls(
+            agent.model, agent.temperature, agent.max_tokens, digest, agent.use_byok, provider_id
+        )
 
 
 @dataclass(slots=True, eq=False)
@@ -74,6 +75,14 @@ class Execution:
     latency_ms: int | None = None
     started_at: datetime | None = None
     finished_at: datetime | None = None
+    callback_url: str | None = None
+    # Queued work: which worker holds it, until when, how often it was tried, and whether
+    # the caller asked to stop it. For a queued row the lease time is when the reaper
+    # should enqueue it again if no worker has taken it by then.
+    attempts: int = 0
+    claimed_by: str | None = None
+    lease_expires_at: datetime | None = None
+    cancel_requested: bool = False
 
     def __post_init__(self) -> None:
         validation.text("input", self.input, max_len=MAX_INPUT_LENGTH)
@@ -94,8 +103,34 @@ class Execution:
             raise Conflict(f"Execution is {self.status.value}, not queued")
         self.status, self.started_at = ExecutionStatus.RUNNING, now
 
-    def succeed(self, output: str, model: str, usage: TokenUsage, cost: float | None,
-                now: datetime) -> None:
+    def claim(self, worker: str, now: datetime, lease_until: datetime) -> None:
+        if self.status is not ExecutionStatus.QUEUED or self.cancel_requested:
+            raise Conflict(f"Execution is {self.status.value}, not queued")
+        self.status, self.claimed_by, self.lease_expires_at = (
+            ExecutionStatus.RUNNING,
+            worker,
+            lease_until,
+        )
+        self.started_at = self.started_at or now
+        self.attempts += 1
+
+    def requeue(self, recheck_at: datetime) -> None:
+        """Its worker is gone: back to the queue (the reaper enqueues it again)."""
+        if self.status is ExecutionStatus.RUNNING:
+            self.status, self.claimed_by = ExecutionStatus.QUEUED, None
+        self.lease_expires_at = recheck_at
+
+    def request_cancel(self, now: datetime) -> None:
+        """A queued run is cancelled at once; a running one stops at its next safe point."""
+        if self.is_finished:
+            return
+        self.cancel_requested = True
+        if self.status is ExecutionStatus.QUEUED:
+            self.cancel(now)
+
+    def succeed(
+        self, output: str, model: str, usage: TokenUsage, cost: float | None, now: datetime
+    ) -> None:
         self._finish(ExecutionStatus.SUCCESS, now)
         self.output, self.model, self.usage, self.cost = output, model, usage, cost
 
@@ -112,4 +147,5 @@ class Execution:
             raise Conflict(f"Execution already ended as {self.status.value}")
         started = self.started_at or now
         self.status, self.finished_at = status, now
+        self.lease_expires_at = None
         self.latency_ms = max(0, round((now - started).total_seconds() * 1000))

@@ -1,4 +1,5 @@
 import uuid
+from datetime import datetime
 
 from adapters.in_memory.repositories import paged
 from adapters.in_memory.tables import Tables
@@ -22,6 +23,56 @@ class InMemoryExecutionRepository:
         if self._t.executions.get(execution.id) is None:
             raise NotFound("Execution")
         self._t.executions.put(execution)
+
+    async def claim(
+        self, execution_id: uuid.UUID, worker: str, now: datetime, lease_until: datetime
+    ) -> Execution | None:
+        execution = self._t.executions.get(execution_id)
+        if execution is None or execution.status is not ExecutionStatus.QUEUED:
+            return None
+        if execution.cancel_requested:
+            return None
+        execution.claim(worker, now, lease_until)
+        self._t.executions.put(execution)
+        return execution
+
+    def _held(self, execution_id: uuid.UUID, worker: str) -> Execution | None:
+        execution = self._t.executions.get(execution_id)
+        if execution is None or execution.status is not ExecutionStatus.RUNNING:
+            return None
+        return execution if execution.claimed_by == worker else None
+
+    async def renew_lease(
+        self, execution_id: uuid.UUID, worker: str, lease_until: datetime
+    ) -> Execution | None:
+        execution = self._held(execution_id, worker)
+        if execution is not None:
+            execution.lease_expires_at = lease_until
+            self._t.executions.put(execution)
+        return execution
+
+    async def finish(self, execution: Execution, worker: str) -> bool:
+        if self._held(execution.id, worker) is None:
+            return False
+        self._t.executions.put(execution)
+        return True
+
+    async def request_cancel(self, execution_id: uuid.UUID, now: datetime) -> Execution | None:
+        execution = self._t.executions.get(execution_id)
+        if execution is None or execution.is_finished:
+            return None
+        execution.request_cancel(now)
+        self._t.executions.put(execution)
+        return execution
+
+    async def due(self, now: datetime, limit: int) -> list[Execution]:
+        waiting = (ExecutionStatus.QUEUED, ExecutionStatus.RUNNING)
+        rows = [
+            e
+            for e in self._t.executions.rows()
+            if e.status in waiting and e.lease_expires_at is not None and e.lease_expires_at < now
+        ]
+        return sorted(rows, key=lambda e: e.lease_expires_at or now)[:limit]
 
     async def list(
         self,

@@ -3,6 +3,7 @@
 import asyncio
 import uuid
 from dataclasses import dataclass, field
+from typing import Any
 
 from application.ports.orphan_repository import GatewayOrphan
 from application.ports.provider_repository import ProviderSecrets
@@ -29,5 +30,8 @@ class InMemoryStore:
     providers: dict[uuid.UUID, ProviderRow] = field(default_factory=dict)
     executions: dict[uuid.UUID, Execution] = field(default_factory=dict)
     orphans: dict[uuid.UUID, GatewayOrphan] = field(default_factory=dict)
+    idempotency: dict[uuid.UUID, Any] = field(default_factory=dict)
+    # Idempotency keys locked by units of work in flight (PostgreSQL: advisory locks).
+    idempotency_locks: set[uuid.UUID] = field(default_factory=set)
     # Serializes commits so that check-then-apply is atomic, as a database would make it.
     commit_lock: asyncio.Lock = field(default_factory=asyncio.Lock)

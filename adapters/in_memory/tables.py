@@ -42,6 +42,7 @@ class Tables:
     providers: StagedTable[ProviderRow]
     executions: StagedTable[Execution]
     orphans: StagedTable[GatewayOrphan]
+    idempotency: StagedTable[Any]
     in_scope: InScope
 
     @classmethod
@@ -55,11 +56,20 @@ class Tables:
             providers=StagedTable(store.providers, lambda p: in_scope(p.tenant_id)),
             executions=StagedTable(store.executions, lambda e: in_scope(e.tenant_id)),
             orphans=StagedTable(store.orphans, lambda _: operator()),
+            idempotency=StagedTable(store.idempotency, lambda r: in_scope(r.tenant_id)),
             in_scope=in_scope,
         )
 
     def all(self) -> tuple[StagedTable[Any], ...]:
-        return (self.tenants, self.agents, self.keys, self.providers, self.executions, self.orphans)
+        return (
+            self.tenants,
+            self.agents,
+            self.keys,
+            self.providers,
+            self.executions,
+            self.orphans,
+            self.idempotency,
+        )
 
     def require_tenant(self, tenant_id: uuid.UUID | None) -> None:
         """Row-level security's WITH CHECK, then the tenant foreign key."""
@@ -74,3 +84,4 @@ class Tables:
         _remove_tenant_rows(self.keys, tenant_id)
         _remove_tenant_rows(self.providers, tenant_id)
         _remove_tenant_rows(self.executions, tenant_id)
+        _remove_tenant_rows(self.idempotency, tenant_id)

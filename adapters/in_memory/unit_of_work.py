@@ -4,6 +4,7 @@ from types import TracebackType
 from typing import Self
 
 from adapters.in_memory.executions import InMemoryExecutionRepository
+from adapters.in_memory.idempotency import InMemoryIdempotencyRepository
 from adapters.in_memory.orphans import InMemoryOrphanRepository
 from adapters.in_memory.providers import InMemoryProviderRepository
 from adapters.in_memory.repositories import (
@@ -29,6 +30,10 @@ class InMemoryUnitOfWork:
         self.providers = InMemoryProviderRepository(self._tables)
         self.executions = InMemoryExecutionRepository(self._tables)
         self.orphans = InMemoryOrphanRepository(self._tables)
+        self._locks: set[uuid.UUID] = set()
+        self.idempotency = InMemoryIdempotencyRepository(
+            self._tables, store.idempotency_locks, self._locks
+        )
 
     def _is_operator(self) -> bool:
         return self._scope is not None and self._scope.is_operator
@@ -50,7 +55,12 @@ class InMemoryUnitOfWork:
     ) -> None:
         for table in self._tables.all():
             table.discard()
+        self._release_locks()
         self._scope = None
+
+    def _release_locks(self) -> None:
+        self._store.idempotency_locks.difference_update(self._locks)
+        self._locks.clear()
 
     async def authenticate(self, key_hash: bytes) -> Principal | None:
         key = self.api_keys.find_by_hash(key_hash)
@@ -66,4 +76,5 @@ class InMemoryUnitOfWork:
         async with self._store.commit_lock:
             for table in self._tables.all():
                 table.apply()
+        self._release_locks()
         self._scope = None  # like the SQL one: a committed unit of work is over

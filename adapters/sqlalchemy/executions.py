@@ -1,7 +1,8 @@
 import uuid
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import case, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from adapters.sqlalchemy.errors import domain_errors
@@ -22,6 +23,11 @@ _PLAIN = (
     "created_at",
     "started_at",
     "finished_at",
+    "callback_url",
+    "attempts",
+    "claimed_by",
+    "lease_expires_at",
+    "cancel_requested",
 )
 
 
@@ -79,6 +85,73 @@ class SqlExecutionRepository:
         values = _values(execution)
         del values["id"], values["tenant_id"], values["created_at"]
         await self._conn.execute(update(t).where(t.c.id == execution.id), values)
+
+    async def claim(
+        self, execution_id: uuid.UUID, worker: str, now: datetime, lease_until: datetime
+    ) -> Execution | None:
+        statement = (
+            update(t)
+            .where(t.c.id == execution_id, t.c.status == "queued", t.c.cancel_requested.is_(False))
+            .values(
+                status="running",
+                claimed_by=worker,
+                lease_expires_at=lease_until,
+                started_at=func.coalesce(t.c.started_at, now),
+                attempts=t.c.attempts + 1,
+            )
+            .returning(*t.c)
+        )
+        row = (await self._conn.execute(statement)).first()
+        return None if row is None else _execution(row)
+
+    async def renew_lease(
+        self, execution_id: uuid.UUID, worker: str, lease_until: datetime
+    ) -> Execution | None:
+        statement = (
+            update(t)
+            .where(t.c.id == execution_id, t.c.status == "running", t.c.claimed_by == worker)
+            .values(lease_expires_at=lease_until)
+            .returning(*t.c)
+        )
+        row = (await self._conn.execute(statement)).first()
+        return None if row is None else _execution(row)
+
+    async def finish(self, execution: Execution, worker: str) -> bool:
+        values = _values(execution)
+        del values["id"], values["tenant_id"], values["created_at"]
+        statement = (
+            update(t)
+            .where(t.c.id == execution.id, t.c.status == "running", t.c.claimed_by == worker)
+            .values(values)
+        )
+        return (await self._conn.execute(statement)).rowcount > 0
+
+    async def request_cancel(self, execution_id: uuid.UUID, now: datetime) -> Execution | None:
+        queued = t.c.status == "queued"
+        statement = (
+            update(t)
+            .where(t.c.id == execution_id, t.c.status.in_(("queued", "running")))
+            .values(
+                status=case((queued, "cancelled"), else_=t.c.status),
+                finished_at=case((queued, now), else_=t.c.finished_at),
+                latency_ms=case((queued, 0), else_=t.c.latency_ms),
+                lease_expires_at=case((queued, None), else_=t.c.lease_expires_at),
+                cancel_requested=True,
+            )
+            .returning(*t.c)
+        )
+        row = (await self._conn.execute(statement)).first()
+        return None if row is None else _execution(row)
+
+    async def due(self, now: datetime, limit: int) -> list[Execution]:
+        statement = (
+            select(t)
+            .where(t.c.status.in_(("queued", "running")), t.c.lease_expires_at < now)
+            .order_by(t.c.lease_expires_at)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        return [_execution(row) for row in await self._conn.execute(statement)]
 
     async def list(
         self,

@@ -18,6 +18,7 @@ RUNTIME_GRANTS: tuple[tuple[str, str], ...] = (
     ("SELECT, INSERT, UPDATE, DELETE", "TABLE llm_providers"),
     ("SELECT, INSERT, UPDATE, DELETE", "TABLE gateway_orphans"),
     ("SELECT, INSERT, UPDATE, DELETE", "TABLE executions"),
+    ("SELECT, INSERT, UPDATE, DELETE", "TABLE idempotency_keys"),
     ("INSERT", "TABLE api_key_credentials"),
     ("EXECUTE", "FUNCTION app_current_tenant()"),
     ("EXECUTE", "FUNCTION app_is_operator()"),

@@ -18,6 +18,7 @@ from psycopg.pq import TransactionStatus
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from adapters.sqlalchemy.executions import SqlExecutionRepository
+from adapters.sqlalchemy.idempotency import SqlIdempotencyRepository
 from adapters.sqlalchemy.orphans import SqlOrphanRepository
 from adapters.sqlalchemy.providers import SqlProviderRepository
 from adapters.sqlalchemy.repositories import (
@@ -46,6 +47,7 @@ class SqlUnitOfWork:
     providers: SqlProviderRepository
     executions: SqlExecutionRepository
     orphans: SqlOrphanRepository
+    idempotency: SqlIdempotencyRepository
 
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
@@ -63,6 +65,7 @@ class SqlUnitOfWork:
         self.providers = SqlProviderRepository(conn)
         self.executions = SqlExecutionRepository(conn)
         self.orphans = SqlOrphanRepository(conn)
+        self.idempotency = SqlIdempotencyRepository(conn)
         return self
 
     async def __aexit__(
@@ -102,8 +105,7 @@ class SqlUnitOfWork:
 
     async def authenticate(self, key_hash: bytes) -> Principal | None:
         row = await self._begin_with(
-            "SELECT key_id, tenant_id, key_hash FROM authenticate_api_key"
-            f"({_bytea(key_hash)})"
+            f"SELECT key_id, tenant_id, key_hash FROM authenticate_api_key({_bytea(key_hash)})"  # noqa: S608 (hex digits only)
         )
         if row is None or not hmac.compare_digest(bytes(row[2]), key_hash):
             return None

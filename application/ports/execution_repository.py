@@ -1,4 +1,5 @@
 import uuid
+from datetime import datetime
 from typing import Protocol
 
 from application.ports.page import Page
@@ -14,6 +15,32 @@ class ExecutionRepository(Protocol):
     async def get(self, execution_id: uuid.UUID) -> Execution | None: ...
 
     async def update(self, execution: Execution) -> None: ...
+
+    async def claim(
+        self, execution_id: uuid.UUID, worker: str, now: datetime, lease_until: datetime
+    ) -> Execution | None:
+        """Atomically take a queued, not-cancelled execution for `worker`; None if it is
+        not queued any more (finished, cancelled, or another worker has it)."""
+        ...
+
+    async def renew_lease(
+        self, execution_id: uuid.UUID, worker: str, lease_until: datetime
+    ) -> Execution | None:
+        """Extend the lease if `worker` still holds the execution; None if it lost it. The
+        returned row tells the worker whether a cancel was requested."""
+        ...
+
+    async def finish(self, execution: Execution, worker: str) -> bool:
+        """Store a finished run only if `worker` still holds it (first writer wins)."""
+        ...
+
+    async def request_cancel(self, execution_id: uuid.UUID, now: datetime) -> Execution | None:
+        """Atomically: queued -> cancelled, running -> cancel_requested; None if finished."""
+        ...
+
+    async def due(self, now: datetime, limit: int) -> list[Execution]:
+        """Queued or running executions whose lease time has passed (for the reaper)."""
+        ...
 
     async def list(
         self,

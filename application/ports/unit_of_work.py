@@ -5,6 +5,7 @@ from typing import Protocol, Self
 from application.ports.agent_repository import AgentRepository
 from application.ports.api_key_repository import ApiKeyRepository
 from application.ports.execution_repository import ExecutionRepository
+from application.ports.idempotency_repository import IdempotencyRepository
 from application.ports.orphan_repository import OrphanRepository
 from application.ports.provider_repository import ProviderRepository
 from application.ports.tenant_repository import TenantRepository
@@ -37,6 +38,9 @@ class UnitOfWork(Protocol):
 
     @property
     def orphans(self) -> OrphanRepository: ...
+
+    @property
+    def idempotency(self) -> IdempotencyRepository: ...
 
     async def __aenter__(self) -> Self: ...
 

@@ -1,0 +1,125 @@
+"""The worker's side of a queued execution: claim, call the gateway under a lease, record.
+
+Delivery is at least once, so every step is safe to repeat: a message whose execution is
+finished, cancelled or held by a live worker does nothing; the result is stored only by
+the worker that still holds the lease (first writer wins), so it is stored once.
+"""
+
+import asyncio
+import logging
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+
+from application.gateway_errors import GatewayError, GatewayTimeout
+from application.ports.llm_types import ChatRequest, ChatResult
+from application.use_cases.executions import chat_request, route_for
+from application.use_cases.services import LlmServices
+from domain.errors import Refused
+from domain.execution import Execution, TokenUsage
+from domain.principal import Principal
+
+log = logging.getLogger("agentkeel.worker")
+
+
+@dataclass(frozen=True, slots=True)
+class Lease:
+    """How long a claim lasts without a heartbeat, and how often the worker renews it (and
+    looks for a cancel request)."""
+
+    duration: timedelta = timedelta(seconds=30)
+    heartbeat: timedelta = timedelta(seconds=2)
+
+
+class RunQueuedExecution:
+    def __init__(self, services: LlmServices, worker_id: str, lease: Lease = Lease()) -> None:
+        self._s, self._worker, self._lease = services, worker_id, lease
+
+    async def __call__(self, execution_id: uuid.UUID, tenant_id: uuid.UUID) -> None:
+        scope = Principal(key_id=uuid.UUID(int=0), tenant_id=tenant_id)
+        prepared = await self._claim(scope, execution_id)
+        if prepared is None:
+            return
+        execution, request = prepared
+        if request is not None:
+            await self._run(scope, execution, request)
+        await self._record(scope, execution)
+
+    async def _claim(
+        self, scope: Principal, execution_id: uuid.UUID
+    ) -> tuple[Execution, ChatRequest | None] | None:
+        now = self._s.clock.now()
+        async with self._s.uow_factory() as uow:
+            await uow.scope_to(scope)
+            execution = await uow.executions.claim(
+                execution_id, self._worker, now, now + self._lease.duration
+            )
+            if execution is None:
+                return None  # finished, cancelled, or another worker holds it: a no-op
+            agent = await uow.agents.get(execution.agent_id)
+            request = None
+            if agent is None or not agent.is_runnable:
+                execution.fail("The agent was deleted or is not active any more", now)
+            else:
+                try:
+                    model, key, _ = await route_for(uow, self._s.box, agent)
+                    request = chat_request(agent, execution.input, model, key)
+                except Refused as exc:
+                    execution.fail(str(exc), now)
+            await uow.commit()
+        return execution, request
+
+    async def _run(self, scope: Principal, execution: Execution, request: ChatRequest) -> None:
+        call = asyncio.ensure_future(self._s.gateway.chat(request))
+        try:
+            while True:
+                done, _ = await asyncio.wait({call}, timeout=self._lease.heartbeat.total_seconds())
+                if done:
+                    break
+                if not await self._still_wanted(scope, execution):
+                    call.cancel()
+                    return
+            result: ChatResult = call.result()
+        except GatewayError as exc:
+            execution.fail(
+                str(exc) or type(exc).__name__,
+                self._s.clock.now(),
+                timed_out=isinstance(exc, GatewayTimeout),
+            )
+            return
+        finally:
+            if not call.done():
+                call.cancel()
+        usage = TokenUsage(
+            result.usage.prompt_tokens, result.usage.completion_tokens, result.usage.total_tokens
+        )
+        execution.succeed(result.content, result.model, usage, result.cost, self._s.clock.now())
+
+    async def _still_wanted(self, scope: Principal, execution: Execution) -> bool:
+        """Heartbeat: renew the lease; False (and the execution ends cancelled) on a cancel
+        request, False (and nothing is recorded) if the lease was lost to the reaper."""
+        now = self._s.clock.now()
+        async with self._s.uow_factory() as uow:
+            await uow.scope_to(scope)
+            held = await uow.executions.renew_lease(
+                execution.id, self._worker, now + self._lease.duration
+            )
+            await uow.commit()
+        if held is None:
+            log.warning("execution %s: lease lost, leaving it to its new owner", execution.id)
+            execution.claimed_by = None
+            return False
+        if held.cancel_requested:
+            execution.cancel(now)
+            return False
+        return True
+
+    async def _record(self, scope: Principal, execution: Execution) -> None:
+        if execution.claimed_by != self._worker or not execution.is_finished:
+            return
+        async with self._s.uow_factory() as uow:
+            await uow.scope_to(scope)
+            stored = await uow.executions.finish(execution, self._worker)
+            await uow.commit()
+        if not stored:
+            log.info("execution %s ended elsewhere first; this result is dropped", execution.id)
