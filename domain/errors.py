@@ -8,10 +8,11 @@ class DomainError(Exception):
 class InvalidValue(DomainError):
     """A value breaks a domain rule; `field` names the offending attribute."""
 
-    def __init__(self, field: str, message: str) -> None:
+    def __init__(self, field: str, message: str, source: str = "body") -> None:
         super().__init__(f"{field}: {message}")
         self.field = field
         self.message = message
+        self.source = source  # where the value came from: body, query, path, header
 
 
 class NotFound(DomainError):

@@ -1,11 +1,14 @@
 """The composition root: builds engines and adapters, hands them to the entry points."""
 
+import asyncio
 import logging
 from dataclasses import dataclass
 
+from dramatiq.brokers.redis import RedisBroker
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from adapters.dramatiq_queue.broker import dead_letter_count, make_broker
 from adapters.litellm.gateway import LiteLlmGateway
 from adapters.nacl.key_file import load_or_create_key_file
 from adapters.nacl.secret_box import NaclSecretBox
@@ -14,11 +17,13 @@ from adapters.sqlalchemy import migrate
 from adapters.sqlalchemy.engine import create_runtime_engine
 from adapters.sqlalchemy.unit_of_work import SqlUnitOfWork
 from adapters.system import SecretsTokenGenerator, SystemClock
+from application.ports.job_queue import JobQueue
 from application.ports.llm_gateway import LlmGateway
 from application.ports.secret_box import SecretBox
 from application.use_cases.services import LlmServices
 from entrypoints.embedded_postgres import start_embedded_postgres
-from entrypoints.http.dependencies import HttpDependencies
+from entrypoints.embedded_redis import start_embedded_redis
+from entrypoints.http.dependencies import HttpDependencies, ReadinessCheck
 from entrypoints.settings import Settings
 
 log = logging.getLogger("agentkeel")
@@ -73,15 +78,42 @@ def llm_gateway(settings: Settings) -> LlmGateway:
     return SandboxLlmGateway()
 
 
-def http_dependencies(engine: AsyncEngine, gateway: LlmGateway, box: SecretBox) -> HttpDependencies:
+def broker(settings: Settings) -> RedisBroker:
+    """AGENTKEEL_REDIS_URL, else the embedded redis-server (see `embedded_redis`)."""
+    url = settings.redis_url or start_embedded_redis(settings.data_dir)
+    return make_broker(url, heartbeat_timeout_ms=int(settings.broker_heartbeat_timeout_s * 1000))
+
+
+def broker_readiness(redis_broker: RedisBroker) -> ReadinessCheck:
+    async def check() -> dict[str, str]:
+        try:
+            dead = await asyncio.to_thread(dead_letter_count, redis_broker)
+        except Exception as exc:  # any failure means "not ready"; the reason goes to the log
+            log.warning("readiness: broker unavailable: %s", type(exc).__name__)
+            return {"broker": "unavailable"}
+        return {"broker": "ok", "dead_letters": str(dead)}
+
+    return check
+
+
+def http_dependencies(
+    engine: AsyncEngine,
+    gateway: LlmGateway,
+    box: SecretBox,
+    queue: JobQueue,
+    broker_check: ReadinessCheck | None = None,
+) -> HttpDependencies:
     async def readiness() -> dict[str, str]:
+        checks = {"database": "ok"}
         try:
             async with engine.connect() as conn:
                 await conn.execute(text("SELECT 1"))
         except Exception as exc:  # any failure means "not ready"; the reason goes to the log
             log.warning("readiness: database unavailable: %s", type(exc).__name__)
-            return {"database": "unavailable"}
-        return {"database": "ok"}
+            checks["database"] = "unavailable"
+        if broker_check is not None:
+            checks.update(await broker_check())
+        return checks
 
     def uow_factory() -> SqlUnitOfWork:
         return SqlUnitOfWork(engine)
@@ -93,6 +125,7 @@ def http_dependencies(engine: AsyncEngine, gateway: LlmGateway, box: SecretBox) 
         tokens=SecretsTokenGenerator(),
         readiness=readiness,
         llm=LlmServices(gateway=gateway, box=box, clock=clock, uow_factory=uow_factory),
+        queue=queue,
     )
 
 

@@ -15,6 +15,13 @@ class Settings:
     litellm_master_key: str | None = field(default=None, repr=False)
     gateway_timeout_s: float = 60.0
     secret_keys: str | None = field(default=None, repr=False)
+    redis_url: str | None = field(default=None, repr=False)
+    worker_lease_s: float = 30.0
+    worker_heartbeat_s: float = 2.0
+    reaper_interval_s: float = 5.0
+    requeue_after_s: float = 120.0
+    broker_heartbeat_timeout_s: float = 60.0
+    embedded_worker_threads: int = 4
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> "Settings":
@@ -28,6 +35,13 @@ class Settings:
             litellm_master_key=env.get("AGENTKEEL_LITELLM_MASTER_KEY") or None,
             gateway_timeout_s=float(env.get("AGENTKEEL_GATEWAY_TIMEOUT_S") or 60),
             secret_keys=env.get("AGENTKEEL_SECRET_KEYS") or None,
+            redis_url=env.get("AGENTKEEL_REDIS_URL") or None,
+            worker_lease_s=float(env.get("AGENTKEEL_WORKER_LEASE_S") or 30),
+            worker_heartbeat_s=float(env.get("AGENTKEEL_WORKER_HEARTBEAT_S") or 2),
+            reaper_interval_s=float(env.get("AGENTKEEL_REAPER_INTERVAL_S") or 5),
+            requeue_after_s=float(env.get("AGENTKEEL_REQUEUE_AFTER_S") or 120),
+            broker_heartbeat_timeout_s=float(env.get("AGENTKEEL_BROKER_HEARTBEAT_TIMEOUT_S") or 60),
+            embedded_worker_threads=int(env.get("AGENTKEEL_EMBEDDED_WORKER_THREADS") or 4),
         )
 
     @property

@@ -61,7 +61,9 @@ class SubmitExecution:
             seen = await self._uow.idempotency.get(agent.tenant_id, key, now)
             if seen is not None:
                 if seen.request_sha256 != submission.fingerprint():
-                    raise InvalidValue("Idempotency-Key", "was already used with another body")
+                    raise InvalidValue(
+                        "Idempotency-Key", "was already used with another body", "header"
+                    )
                 first = await GetExecution(self._uow)(principal, seen.execution_id)
                 return Submitted(first, replayed=True)
         if not agent.is_runnable:

@@ -20,6 +20,9 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     sub.add_parser("migrate", help="upgrade the schema to head and fix the runtime grants")
+    worker = sub.add_parser("worker", help="run queued executions (needs AGENTKEEL_REDIS_URL)")
+    worker.add_argument("--processes", type=int, default=1)
+    worker.add_argument("--threads", type=int, default=8)
     operator_key = sub.add_parser("operator-key", help="operator keys")
     operator_key.add_subparsers(dest="action", required=True).add_parser(
         "create", help="print one new operator key"
@@ -66,6 +69,10 @@ def serve(host: str, port: int, settings: Settings) -> None:
 def run(args: argparse.Namespace, settings: Settings) -> None:
     if args.command == "serve":
         serve(args.host, args.port, settings)
+    elif args.command == "worker":
+        from entrypoints.worker.main import run_worker
+
+        run_worker(settings, args.processes, args.threads)
     elif args.command == "migrate":
         urls = database_urls(settings)
         run_migrations(urls)

@@ -10,6 +10,7 @@ from litestar.connection import ASGIConnection
 from litestar.handlers.base import BaseRouteHandler
 
 from application.ports.clock import Clock
+from application.ports.job_queue import JobQueue
 from application.ports.token_generator import TokenGenerator
 from application.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
 from application.use_cases.authenticate import Authenticate
@@ -28,6 +29,7 @@ class HttpDependencies:
     tokens: TokenGenerator
     readiness: ReadinessCheck
     llm: LlmServices
+    queue: JobQueue
 
 
 def dependencies(request: Request[Any, Any, Any]) -> HttpDependencies:

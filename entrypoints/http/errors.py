@@ -64,7 +64,7 @@ def on_domain_error(_: Request[Any, Any, Any], exc: DomainError) -> Response[Any
     status = next(s for cls, s in STATUS_OF.items() if isinstance(exc, cls))
     if isinstance(exc, InvalidValue):
         return _detail(
-            422, [{"loc": ["body", exc.field], "msg": exc.message, "type": "value_error"}]
+            422, [{"loc": [exc.source, exc.field], "msg": exc.message, "type": "value_error"}]
         )
     if isinstance(exc, InvalidCredentials):
         return _detail(401, "Invalid credentials", _BEARER)

@@ -2,8 +2,11 @@
 
 from litestar import Litestar
 
+from adapters.dramatiq_queue.queue import DramatiqJobQueue
 from entrypoints.composition import (
     DatabaseUrls,
+    broker,
+    broker_readiness,
     http_dependencies,
     llm_gateway,
     runtime_engine,
@@ -11,14 +14,23 @@ from entrypoints.composition import (
 )
 from entrypoints.http.app import create_app
 from entrypoints.settings import Settings
+from entrypoints.worker.runtime import WorkerRuntime
 
 
 def build_app(urls: DatabaseUrls, settings: Settings) -> Litestar:
     box = secret_box(settings)
     gateway = llm_gateway(settings)
     engine = runtime_engine(urls, settings)
-    app = create_app(http_dependencies(engine, gateway, box))
+    redis_broker = broker(settings)
+    queue = DramatiqJobQueue(redis_broker)
+    app = create_app(http_dependencies(engine, gateway, box, queue, broker_readiness(redis_broker)))
     app.on_shutdown.append(engine.dispose)
+    if settings.redis_url is None:
+        # Embedded broker: this process also works the queue (a fresh machine has no
+        # separate worker). With AGENTKEEL_REDIS_URL, run `agentkeel worker` instead.
+        workers = WorkerRuntime(settings, urls, redis_broker, settings.embedded_worker_threads)
+        app.on_startup.append(workers.start)
+        app.on_shutdown.append(workers.stop)
     closer = getattr(gateway, "aclose", None)
     if closer is not None:
         app.on_shutdown.append(closer)

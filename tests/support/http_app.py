@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from litestar import Litestar
 
 from adapters.fake_llm.gateway import FakeLlmGateway
+from adapters.in_memory.job_queue import InMemoryJobQueue
 from adapters.in_memory.store import InMemoryStore
 from adapters.in_memory.unit_of_work import InMemoryUnitOfWork
 from adapters.nacl.secret_box import NaclSecretBox
@@ -23,6 +24,7 @@ class InMemoryApp:
     store: InMemoryStore
     operator_key: str
     gateway: FakeLlmGateway
+    queue: InMemoryJobQueue
 
     @property
     def operator(self) -> dict[str, str]:
@@ -46,6 +48,7 @@ def in_memory_app() -> InMemoryApp:
 
     clock = SystemClock()
     gateway = FakeLlmGateway()
+    queue = InMemoryJobQueue()
     box = NaclSecretBox.from_env_value("test:" + base64.b64encode(bytes(32)).decode())
     deps = HttpDependencies(
         uow_factory=uow_factory,
@@ -53,5 +56,6 @@ def in_memory_app() -> InMemoryApp:
         tokens=SecretsTokenGenerator(),
         readiness=ready,
         llm=LlmServices(gateway=gateway, box=box, clock=clock, uow_factory=uow_factory),
+        queue=queue,
     )
-    return InMemoryApp(create_app(deps), store, token, gateway)
+    return InMemoryApp(create_app(deps), store, token, gateway, queue)

@@ -8,9 +8,11 @@ import httpx
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.fake_llm.gateway import FakeLlmGateway
+from adapters.in_memory.job_queue import InMemoryJobQueue
 from adapters.nacl.secret_box import NaclSecretBox
 from adapters.sqlalchemy.unit_of_work import SqlUnitOfWork
 from adapters.system import SecretsTokenGenerator, SystemClock
+from application.ports.job_queue import JobQueue
 from application.ports.llm_gateway import LlmGateway
 from application.use_cases.api_keys import IssueOperatorKey
 from entrypoints.composition import http_dependencies
@@ -29,10 +31,12 @@ TEST_SECRET_KEYS = "test:" + base64.b64encode(bytes(range(32))).decode()
 
 @asynccontextmanager
 async def sql_client(
-    engine: AsyncEngine, gateway: LlmGateway | None = None
+    engine: AsyncEngine, gateway: LlmGateway | None = None, queue: JobQueue | None = None
 ) -> AsyncIterator[httpx.AsyncClient]:
     box = NaclSecretBox.from_env_value(TEST_SECRET_KEYS)
-    app = create_app(http_dependencies(engine, gateway or FakeLlmGateway(), box))
+    app = create_app(
+        http_dependencies(engine, gateway or FakeLlmGateway(), box, queue or InMemoryJobQueue())
+    )
     transport = httpx.ASGITransport(app=app)  # type: ignore[arg-type]
     async with httpx.AsyncClient(transport=transport, base_url="http://agentkeel") as client:
         yield client

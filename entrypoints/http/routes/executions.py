@@ -1,14 +1,22 @@
 import uuid
-from typing import Any
+from typing import Annotated, Any
 
-from litestar import Request, get, post
-from litestar.params import FromPath, FromQuery, JSONBody
+from litestar import Request, Response, get, post
+from litestar.params import FromPath, FromQuery, JSONBody, Parameter
 
 from application.use_cases.executions import ExecuteAgent, GetExecution, ListExecutions
+from application.use_cases.queued_executions import CancelExecution, Submission, SubmitExecution
 from domain.execution import ExecutionStatus
 from entrypoints.http.dependencies import caller_scope
 from entrypoints.http.routes.params import DEFAULT_PAGE_SIZE, Limit, Offset, page
-from entrypoints.http.schemas.executions import ExecutedOut, ExecuteNow, ExecutionOut, executed
+from entrypoints.http.schemas.executions import (
+    ExecutedOut,
+    ExecuteNow,
+    ExecutionOut,
+    ExecutionSubmit,
+    QueuedOut,
+    executed,
+)
 
 Req = Request[Any, Any, Any]
 
@@ -23,6 +31,52 @@ async def execute_now(request: Req, data: JSONBody[ExecuteNow]) -> ExecutedOut:
     async with caller_scope(request) as (uow, principal, deps):
         execution = await ExecuteAgent(uow, deps.llm)(principal, data.agent_id, data.input)
     return executed(execution)
+
+
+IdempotencyKey = Annotated[
+    str | None,
+    Parameter(
+        header="Idempotency-Key",
+        min_length=1,
+        max_length=255,
+        pattern=r"^[\x21-\x7e]+$",
+        description="Same key and body within 24 h: the first response again",
+    ),
+]
+
+
+@post(
+    "/api/agents/{agent_id:str}/executions",
+    tags=["executions"],
+    status_code=202,
+    summary="Queue a run of the agent; poll GET /api/executions/{id}",
+)
+async def submit(
+    request: Req,
+    agent_id: FromPath[uuid.UUID],
+    data: JSONBody[ExecutionSubmit],
+    idempotency_key: IdempotencyKey = None,
+) -> Response[QueuedOut]:
+    submission = Submission(agent_id, data.input, data.callback_url, idempotency_key)
+    async with caller_scope(request) as (uow, principal, deps):
+        done = await SubmitExecution(uow, deps.llm, deps.queue)(principal, submission)
+    execution = done.execution
+    return Response(
+        QueuedOut(id=execution.id, status=execution.status),
+        status_code=202,
+        headers={"Location": f"/api/executions/{execution.id}"},
+    )
+
+
+@post(
+    "/api/executions/{execution_id:str}/cancel",
+    tags=["executions"],
+    status_code=200,
+    summary="Cancel: a queued run never starts, a running one stops at its next heartbeat",
+)
+async def cancel(request: Req, execution_id: FromPath[uuid.UUID]) -> ExecutionOut:
+    async with caller_scope(request) as (uow, principal, deps):
+        return ExecutionOut.of(await CancelExecution(uow, deps.llm)(principal, execution_id))
 
 
 @get("/api/executions/{execution_id:str}", tags=["executions"], summary="Get an execution")
@@ -44,4 +98,4 @@ async def list_executions(
     return [ExecutionOut.of(e) for e in found]
 
 
-ROUTES = [execute_now, get_execution, list_executions]
+ROUTES = [execute_now, submit, cancel, get_execution, list_executions]

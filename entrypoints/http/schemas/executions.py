@@ -14,6 +14,18 @@ class ExecuteNow(Struct, forbid_unknown_fields=True):
     input: Input
 
 
+class ExecutionSubmit(Struct, forbid_unknown_fields=True):
+    input: Input
+    callback_url: (
+        Annotated[str, Meta(min_length=8, max_length=2048, pattern=r"^https?://\S+$")] | None
+    ) = None
+
+
+class QueuedOut(Struct):
+    id: uuid.UUID
+    status: ExecutionStatus
+
+
 class UsageOut(Struct):
     prompt_tokens: int
     completion_tokens: int
@@ -45,6 +57,8 @@ class ExecutionOut(Struct):
     created_at: datetime
     started_at: datetime | None
     finished_at: datetime | None
+    attempts: int
+    cancel_requested: bool
 
     @classmethod
     def of(cls, e: Execution) -> "ExecutionOut":
@@ -63,6 +77,8 @@ class ExecutionOut(Struct):
             created_at=e.created_at,
             started_at=e.started_at,
             finished_at=e.finished_at,
+            attempts=e.attempts,
+            cancel_requested=e.cancel_requested,
         )
 
 

@@ -1,0 +1,88 @@
+"""A worker: Dramatiq worker threads running queued executions, plus the reaper.
+
+Its own composition root: engine, gateway and secret box are built here, per process.
+"""
+
+import asyncio
+import logging
+import os
+import socket
+import threading
+import uuid
+from datetime import timedelta
+
+import dramatiq
+from dramatiq.brokers.redis import RedisBroker
+
+from adapters.dramatiq_queue.actors import declare_run_execution
+from adapters.dramatiq_queue.queue import DramatiqJobQueue
+from adapters.sqlalchemy.engine import create_runtime_engine
+from adapters.sqlalchemy.unit_of_work import SqlUnitOfWork
+from adapters.system import SystemClock
+from application.use_cases.reaper import ReapExecutions
+from application.use_cases.run_execution import Lease, RunQueuedExecution
+from application.use_cases.services import LlmServices
+from entrypoints.composition import DatabaseUrls, llm_gateway, secret_box
+from entrypoints.settings import Settings
+
+log = logging.getLogger("agentkeel.worker")
+
+
+class WorkerRuntime:
+    def __init__(
+        self, settings: Settings, urls: DatabaseUrls, broker: RedisBroker, threads: int
+    ) -> None:
+        self._settings, self._urls, self._broker, self._threads = settings, urls, broker, threads
+        self.worker_id = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+        self._worker: dramatiq.Worker | None = None
+        self._stop = threading.Event()
+        self._reaper: threading.Thread | None = None
+
+    def start(self) -> None:
+        settings = self._settings
+        engine = create_runtime_engine(self._urls.runtime, pool_size=max(2, self._threads))
+        services = LlmServices(
+            gateway=llm_gateway(settings),
+            box=secret_box(settings),
+            clock=SystemClock(),
+            uow_factory=lambda: SqlUnitOfWork(engine),
+        )
+        lease = Lease(
+            timedelta(seconds=settings.worker_lease_s),
+            timedelta(seconds=settings.worker_heartbeat_s),
+        )
+        declare_run_execution(self._broker, RunQueuedExecution(services, self.worker_id, lease))
+        self._worker = dramatiq.Worker(self._broker, worker_threads=self._threads)
+        self._worker.start()
+        self._reaper = threading.Thread(target=self._reap_forever, name="reaper", daemon=True)
+        self._reaper.start()
+        log.info("worker %s: %d threads", self.worker_id, self._threads)
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._worker is not None:
+            self._worker.stop()
+        if self._reaper is not None:
+            self._reaper.join(timeout=10)
+
+    def _reap_forever(self) -> None:
+        asyncio.run(self._reap_loop())
+
+    async def _reap_loop(self) -> None:
+        settings = self._settings
+        engine = create_runtime_engine(self._urls.runtime, pool_size=1)
+        reaper = ReapExecutions(
+            lambda: SqlUnitOfWork(engine),
+            DramatiqJobQueue(self._broker),
+            SystemClock(),
+            requeue_after=timedelta(seconds=settings.requeue_after_s),
+        )
+        try:
+            while not self._stop.is_set():
+                try:
+                    await reaper()
+                except Exception:
+                    log.exception("reaper pass failed; retrying next interval")
+                await asyncio.to_thread(self._stop.wait, settings.reaper_interval_s)
+        finally:
+            await engine.dispose()
