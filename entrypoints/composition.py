@@ -102,6 +102,8 @@ def http_dependencies(
     box: SecretBox,
     queue: JobQueue,
     broker_check: ReadinessCheck | None = None,
+    *,
+    metrics_public: bool = False,
 ) -> HttpDependencies:
     async def readiness() -> dict[str, str]:
         checks = {"database": "ok"}
@@ -126,6 +128,7 @@ def http_dependencies(
         readiness=readiness,
         llm=LlmServices(gateway=gateway, box=box, clock=clock, uow_factory=uow_factory),
         queue=queue,
+        metrics_public=metrics_public,
     )
 
 

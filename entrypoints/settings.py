@@ -22,6 +22,7 @@ class Settings:
     requeue_after_s: float = 120.0
     broker_heartbeat_timeout_s: float = 60.0
     embedded_worker_threads: int = 4
+    metrics_public: bool = False
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> "Settings":
@@ -42,6 +43,7 @@ class Settings:
             requeue_after_s=float(env.get("AGENTKEEL_REQUEUE_AFTER_S") or 120),
             broker_heartbeat_timeout_s=float(env.get("AGENTKEEL_BROKER_HEARTBEAT_TIMEOUT_S") or 60),
             embedded_worker_threads=int(env.get("AGENTKEEL_EMBEDDED_WORKER_THREADS") or 4),
+            metrics_public=(env.get("AGENTKEEL_METRICS_PUBLIC") or "").lower() == "true",
         )
 
     @property

@@ -65,6 +65,12 @@ class InMemoryExecutionRepository:
         self._t.executions.put(execution)
         return execution
 
+    async def count_by_status(self) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for execution in self._t.executions.rows():
+            counts[execution.status.value] = counts.get(execution.status.value, 0) + 1
+        return counts
+
     async def due(self, now: datetime, limit: int) -> list[Execution]:
         waiting = (ExecutionStatus.QUEUED, ExecutionStatus.RUNNING)
         rows = [

@@ -143,6 +143,10 @@ class SqlExecutionRepository:
         row = (await self._conn.execute(statement)).first()
         return None if row is None else _execution(row)
 
+    async def count_by_status(self) -> dict[str, int]:
+        statement = select(t.c.status, func.count()).group_by(t.c.status)
+        return {status: int(n) for status, n in await self._conn.execute(statement)}
+
     async def due(self, now: datetime, limit: int) -> list[Execution]:
         statement = (
             select(t)

@@ -38,6 +38,10 @@ class ExecutionRepository(Protocol):
         """Atomically: queued -> cancelled, running -> cancel_requested; None if finished."""
         ...
 
+    async def count_by_status(self) -> dict[str, int]:
+        """Visible executions per status (for metrics)."""
+        ...
+
     async def due(self, now: datetime, limit: int) -> list[Execution]:
         """Queued or running executions whose lease time has passed (for the reaper)."""
         ...

@@ -10,7 +10,15 @@ from litestar.openapi.spec import Components, SecurityScheme
 from entrypoints.http.dependencies import HttpDependencies, bearer_guard
 from entrypoints.http.errors import EXCEPTION_HANDLERS
 from entrypoints.http.request_id import add_request_id
-from entrypoints.http.routes import agents, api_keys, executions, health, providers, tenants
+from entrypoints.http.routes import (
+    agents,
+    api_keys,
+    executions,
+    health,
+    metrics,
+    providers,
+    tenants,
+)
 
 OPENAPI = OpenAPIConfig(
     title="agentkeel",
@@ -42,7 +50,7 @@ API = Router(
 
 def create_app(deps: HttpDependencies) -> Litestar:
     app = Litestar(
-        route_handlers=[API, *health.ROUTES],
+        route_handlers=[API, *health.ROUTES, *metrics.ROUTES],
         exception_handlers=EXCEPTION_HANDLERS,
         before_send=[add_request_id],
         openapi_config=OPENAPI,

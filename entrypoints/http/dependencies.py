@@ -30,6 +30,7 @@ class HttpDependencies:
     readiness: ReadinessCheck
     llm: LlmServices
     queue: JobQueue
+    metrics_public: bool = False
 
 
 def dependencies(request: Request[Any, Any, Any]) -> HttpDependencies:

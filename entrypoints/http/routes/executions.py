@@ -2,7 +2,7 @@ import uuid
 from typing import Annotated, Any
 
 from litestar import Request, Response, get, post
-from litestar.params import FromPath, FromQuery, JSONBody, Parameter
+from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody
 
 from application.use_cases.executions import ExecuteAgent, GetExecution, ListExecutions
 from application.use_cases.queued_executions import CancelExecution, Submission, SubmitExecution
@@ -35,8 +35,8 @@ async def execute_now(request: Req, data: JSONBody[ExecuteNow]) -> ExecutedOut:
 
 IdempotencyKey = Annotated[
     str | None,
-    Parameter(
-        header="Idempotency-Key",
+    HeaderParameter(
+        name="Idempotency-Key",
         min_length=1,
         max_length=255,
         pattern=r"^[\x21-\x7e]+$",
