@@ -13,7 +13,6 @@ from application.ports.clock import Clock
 from application.ports.llm_gateway import LlmGateway
 from application.ports.orphan_repository import ORPHANS_TABLE, GatewayOrphan
 from application.ports.secret_box import SecretBox, SecretContext
-from application.ports.unit_of_work import UnitOfWork
 from domain.ids import new_id
 from domain.provider import LlmProvider
 
@@ -84,8 +83,3 @@ async def unbind(
 
 def orphan_key_context(orphan: GatewayOrphan) -> SecretContext:
     return SecretContext(orphan.tenant_id or uuid.UUID(int=0), ORPHANS_TABLE, orphan.id, "key")
-
-
-async def record_orphans(uow: UnitOfWork, orphans: list[GatewayOrphan]) -> None:
-    for orphan in orphans:
-        await uow.orphans.add(orphan)

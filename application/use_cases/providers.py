@@ -6,8 +6,9 @@ from dataclasses import dataclass
 
 from application.gateway_errors import GatewayError
 from application.ports.llm_types import KeyInfo
+from application.ports.orphan_repository import GatewayOrphan
 from application.ports.unit_of_work import UnitOfWork
-from application.use_cases.gateway_binding import Binding, bind, record_orphans, unbind
+from application.use_cases.gateway_binding import Binding, bind, unbind
 from application.use_cases.provider_secrets import (
     open_api_key,
     open_virtual_key,
@@ -46,6 +47,19 @@ async def get_provider(
     return provider
 
 
+async def _record_aside(
+    services: LlmServices, principal: Principal, orphans: list[GatewayOrphan]
+) -> None:
+    """In a unit of work of their own: the request's one is rolling back or is over."""
+    if not orphans:
+        return
+    async with services.uow_factory() as side:
+        await side.scope_to(principal)
+        for orphan in orphans:
+            await side.orphans.add(orphan)
+        await side.commit()
+
+
 async def _bound_or_undone(
     services: LlmServices,
     principal: Principal,
@@ -61,11 +75,7 @@ async def _bound_or_undone(
         orphans = await unbind(
             services.gateway, binding, provider.tenant_id, services.box, services.clock
         )
-        if orphans:
-            async with services.uow_factory() as side:
-                await side.scope_to(principal)
-                await record_orphans(side, orphans)
-                await side.commit()
+        await _record_aside(services, principal, orphans)
         raise
     return binding
 
@@ -172,10 +182,7 @@ class RotateProvider:
         binding = await _bound_or_undone(self._s, principal, provider, api_key, store)
         orphans = await unbind(self._s.gateway, old, tenant_id, box, self._s.clock)
         if orphans:
-            async with self._s.uow_factory() as side:
-                await side.scope_to(principal)
-                await record_orphans(side, orphans)
-                await side.commit()
+            await _record_aside(self._s, principal, orphans)
             raise OldKeyNotRevoked()
         return ProviderWithKey(provider, binding.virtual_key)
 
