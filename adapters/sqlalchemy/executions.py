@@ -49,6 +49,32 @@ def _values(e: Execution) -> dict[str, Any]:
     return values
 
 
+# What a run can change after it was recorded; the input and the configuration snapshot
+# (possibly large) are written once.
+_MUTABLE = (
+    "status",
+    "output",
+    "error",
+    "prompt_tokens",
+    "completion_tokens",
+    "total_tokens",
+    "cost",
+    "model",
+    "latency_ms",
+    "started_at",
+    "finished_at",
+    "attempts",
+    "claimed_by",
+    "lease_expires_at",
+    "cancel_requested",
+)
+
+
+def _changes(e: Execution) -> dict[str, Any]:
+    values = _values(e)
+    return {name: values[name] for name in _MUTABLE}
+
+
 def _execution(row: Any) -> Execution:
     usage = None
     if row.total_tokens is not None:
@@ -82,8 +108,7 @@ class SqlExecutionRepository:
         return None if row is None else _execution(row)
 
     async def update(self, execution: Execution) -> None:
-        values = _values(execution)
-        del values["id"], values["tenant_id"], values["created_at"]
+        values = _changes(execution)
         await self._conn.execute(update(t).where(t.c.id == execution.id), values)
 
     async def claim(
@@ -117,8 +142,7 @@ class SqlExecutionRepository:
         return None if row is None else _execution(row)
 
     async def finish(self, execution: Execution, worker: str) -> bool:
-        values = _values(execution)
-        del values["id"], values["tenant_id"], values["created_at"]
+        values = _changes(execution)
         statement = (
             update(t)
             .where(t.c.id == execution.id, t.c.status == "running", t.c.claimed_by == worker)

@@ -55,6 +55,13 @@ def _secrets(row: Any) -> ProviderSecrets:
 class SqlProviderRepository:
     def __init__(self, conn: AsyncConnection) -> None:
         self._conn = conn
+        # Rows read in this unit of work carry their sealed secrets; keep them so that
+        # `secrets()` right after `list()`/`get()` (every BYOK run) costs no round trip.
+        self._sealed: dict[uuid.UUID, ProviderSecrets] = {}
+
+    def _seen(self, row: Any) -> LlmProvider:
+        self._sealed[row.id] = _secrets(row)
+        return _provider(row)
 
     async def add(self, provider: LlmProvider, secrets: ProviderSecrets) -> None:
         with domain_errors():
@@ -67,9 +74,11 @@ class SqlProviderRepository:
 
     async def get(self, provider_id: uuid.UUID) -> LlmProvider | None:
         row = await self._row(provider_id)
-        return None if row is None else _provider(row)
+        return None if row is None else self._seen(row)
 
     async def secrets(self, provider_id: uuid.UUID) -> ProviderSecrets | None:
+        if provider_id in self._sealed:
+            return self._sealed[provider_id]
         row = await self._row(provider_id)
         return None if row is None else _secrets(row)
 
@@ -85,16 +94,18 @@ class SqlProviderRepository:
         statement = select(t).order_by(t.c.created_at, t.c.id)
         if tenant_id is not None:
             statement = statement.where(t.c.tenant_id == tenant_id)
-        return [_provider(row) for row in await self._conn.execute(statement)]
+        return [self._seen(row) for row in await self._conn.execute(statement)]
 
     async def update(self, provider: LlmProvider, secrets: ProviderSecrets | None = None) -> None:
         values = _entity_values(provider)
         del values["id"], values["tenant_id"], values["created_at"]
+        self._sealed.pop(provider.id, None)
         if secrets is not None:
             values.update(_secret_values(secrets))
         with domain_errors():
             await self._conn.execute(update(t).where(t.c.id == provider.id), values)
 
     async def delete(self, provider_id: uuid.UUID) -> bool:
+        self._sealed.pop(provider_id, None)
         result = await self._conn.execute(delete(t).where(t.c.id == provider_id))
         return result.rowcount > 0

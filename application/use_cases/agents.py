@@ -26,10 +26,13 @@ class NewAgent:
     status: AgentStatus = AgentStatus.ACTIVE
 
 
-def _check_provider(provider_id: object) -> None:
-    # BYOK providers arrive with their own issue; until then no provider id can be valid.
-    if provider_id is not None:
-        raise InvalidValue("provider_id", "no such provider")
+async def _check_provider(uow: UnitOfWork, tenant_id: uuid.UUID, provider_id: object) -> None:
+    """A provider id must name one of the tenant's own providers (the foreign key agrees)."""
+    if provider_id is None:
+        return
+    provider = await uow.providers.get(provider_id) if isinstance(provider_id, uuid.UUID) else None
+    if provider is None or provider.tenant_id != tenant_id:
+        raise InvalidValue("provider_id", "is not a provider of this tenant")
 
 
 class CreateAgent:
@@ -38,7 +41,7 @@ class CreateAgent:
 
     async def __call__(self, principal: Principal, new: NewAgent) -> Agent:
         tenant_id = principal.acting_tenant(new.tenant_id)
-        _check_provider(new.provider_id)
+        await _check_provider(self._uow, tenant_id, new.provider_id)
         now = self._clock.now()
         agent = Agent(
             id=new_id(),
@@ -95,7 +98,7 @@ class UpdateAgent:
         """`changes` holds only the fields the caller sent; None means "set to null"."""
         agent = await GetAgent(self._uow)(principal, agent_id)
         if "provider_id" in changes:
-            _check_provider(changes["provider_id"])
+            await _check_provider(self._uow, agent.tenant_id, changes["provider_id"])
         agent.update(dict(changes), self._clock.now())
         await self._uow.agents.update(agent)
         await self._uow.commit()

@@ -22,6 +22,7 @@ from application.use_cases.agents import (
 )
 from application.use_cases.api_keys import IssueOperatorKey, IssueTenantKey, RevokeTenantKey
 from application.use_cases.authenticate import Authenticate
+from application.use_cases.providers import CreateProvider, NewProvider
 from application.use_cases.services import LlmServices
 from application.use_cases.tenants import (
     CreateTenant,
@@ -183,3 +184,23 @@ async def test_operator_bootstrap_key_is_issued_once(store: InMemoryStore) -> No
     assert again is None
     async with uow(store) as work:
         assert (await Authenticate(work)(first.token)).is_operator
+
+
+async def test_an_agent_may_name_only_its_own_tenants_provider(store: InMemoryStore) -> None:
+    a_id, a = await make_tenant(store, "a")
+    b_id, b = await make_tenant(store, "b")
+    made = {}
+    for tenant_id, principal in ((a_id, a), (b_id, b)):
+        made[tenant_id] = await CreateProvider(await operator_scoped(store), services(store))(
+            principal, tenant_id, NewProvider("openai", "sk-test-provider-key", "gpt-4o-mini")
+        )
+    own = made[a_id].provider.id
+    agent = await CreateAgent(await operator_scoped(store), CLOCK)(
+        a, NewAgent(name="byok", system_prompt="p", use_byok=True, provider_id=own)
+    )
+    assert agent.provider_id == own
+    with pytest.raises(InvalidValue) as raised:
+        await UpdateAgent(await operator_scoped(store), CLOCK)(
+            a, agent.id, {"provider_id": made[b_id].provider.id}
+        )
+    assert raised.value.field == "provider_id"
