@@ -14,9 +14,10 @@ import time
 from pathlib import Path
 
 from bench import anchors, pgbench_ours, prereq, seed, service
+from bench import execute as execute_bench  # the execute section (bench/execute.py)
 from bench.common import BENCH_DB, OUT, POOL_SIZE, env_flag, env_str, git_commit, loadavg, log
 from bench.load import load
-from bench.report import Row, render
+from bench.report import Row, render, render_execute
 
 
 def _now() -> str:
@@ -62,6 +63,8 @@ def measure_service(out_dir: Path) -> tuple[list[Row], str]:
 
 
 def main() -> int:
+    if env_str("BENCH_ONLY", "") == "execute":  # only the execute section (bench/execute.py)
+        return execute_bench.main()
     stamp = time.strftime("%Y%m%d-%H%M%S")
     out_dir = OUT / f"run-{stamp}"
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -90,6 +93,17 @@ def main() -> int:
         log(f"agentkeel measurement failed: {type(exc).__name__}: {exc}")
         smoke_text = f"FAILED: {type(exc).__name__}: {exc}"
 
+    # Execute section: after the rest, so it never disturbs the figures above.
+    exec_lines: list[str] = []
+    if not env_flag("BENCH_SKIP_EXECUTE"):
+        try:
+            exec_rows, exec_notes = execute_bench.measure(out_dir)
+            exec_lines = render_execute(exec_rows, exec_notes)
+            execute_bench.write_tsv(exec_rows, out_dir / "execute.tsv")
+        except Exception as exc:  # report the rest anyway
+            log(f"execute measurement failed: {type(exc).__name__}: {exc}")
+            exec_lines = [f"== execute: FAILED: {type(exc).__name__}: {exc}"]
+
     header = [
         f"agentkeel bench  start: {start}  end: {_now()}  commit: {git_commit()}",
         f"loadavg start: {load_start}  end: {loadavg()}  {os.cpu_count()} cores  "
@@ -108,6 +122,8 @@ def main() -> int:
             " other work shares the cores, expect noisy numbers"
         )
     table = render([*anchor_rows, *our_rows], pool=POOL_SIZE, header=header)
+    if exec_lines:  # the execute section
+        table += "\n\n" + "\n".join(exec_lines)
     print("\n" + table, flush=True)
     (out_dir / "table.txt").write_text(table + "\n")
     (OUT / "latest.txt").write_text(table + "\n")

@@ -1,0 +1,410 @@
+"""The execute bench: agentkeel's ADDED latency on POST /api/agents/execute.
+
+A local mock LiteLLM proxy (bench/mock_upstream.py, its own process) answers instantly;
+`agentkeel serve` (pool 10) is pointed at it with AGENTKEEL_LITELLM_URL and a master key.
+A few tenants are seeded through the API, each with a BYOK provider (its deployment and
+virtual key minted at the mock) and agents of both kinds. wrk (bench/execute.lua) then
+measures, at c=32 (warm-up + measured, like load.sh) and at c=1:
+
+  upstream-alone    POST /chat/completions on the mock directly, the body the service sends
+  execute-platform  POST /api/agents/execute, non-BYOK agents (platform key)
+  execute-byok      POST /api/agents/execute, BYOK agents (the tenant's virtual key)
+
+added = service p50/p99 - upstream-alone p50/p99 at the same concurrency. The c=1 added p50
+is the per-call figure (database round trips included); c=32 mixes in queueing.
+
+Alone: `.venv/bin/python -m bench.execute` (or BENCH_ONLY=execute ... -m bench.run).
+Knobs: see bench/README.md (BENCH_EXEC_*).
+"""
+
+import asyncio
+import json
+import os
+import platform
+import secrets
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import psycopg
+
+from bench import service
+from bench.common import (
+    ADMIN_URL,
+    OUT,
+    POOL_SIZE,
+    VENV_BIN,
+    database_url,
+    env_str,
+    git_commit,
+    loadavg,
+    log,
+    parse_result_line,
+    which,
+)
+from bench.report import ExecRow, render_execute
+from bench.seed import PROMPT
+
+EXEC_DB = env_str("BENCH_EXEC_DB", "agentkeel_bench_exec")
+LUA = Path(__file__).resolve().parent / "execute.lua"
+INPUT = "Summarise in one sentence why unit tests are worth writing."
+MODEL = "gpt-4o-mini"
+TEMPERATURE = 0.5
+MAX_TOKENS = 256
+
+
+def upstream_body() -> str:
+    """What the gateway adapter POSTs to /chat/completions for a non-BYOK agent (httpx's
+    compact JSON), so (a) sends the mock the same bytes as the service does."""
+    body = {
+        "model": MODEL,
+        "messages": [
+            {"role": "system", "content": PROMPT},
+            {"role": "user", "content": INPUT},
+        ],
+        "temperature": TEMPERATURE,
+        "max_tokens": MAX_TOKENS,
+    }
+    return json.dumps(body, ensure_ascii=False, separators=(",", ":"))
+
+
+# --------------------------------------------------------------------------- processes
+
+
+def recreate_database() -> str:
+    """Drop and create EXEC_DB (only that one; not the main bench's database), migrate it."""
+    with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{EXEC_DB}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{EXEC_DB}"')
+    url = database_url(EXEC_DB)
+    from adapters.sqlalchemy.migrate import upgrade
+
+    upgrade(url, url)
+    log(f"database {EXEC_DB} created and migrated")
+    return url
+
+
+class Mock:
+    """bench/mock_upstream.py as a child process; stopped by its PID only."""
+
+    def __init__(self, master_key: str, logfile: Path) -> None:
+        self._log = logfile.open("w")
+        self.proc = subprocess.Popen(
+            [str(VENV_BIN / "python"), "-m", "bench.mock_upstream", "--port", "0",
+             "--master-key", master_key],
+            cwd=str(Path(__file__).resolve().parent.parent),
+            stdout=subprocess.PIPE,
+            stderr=self._log,
+            text=True,
+        )  # fmt: skip
+        self.pid = self.proc.pid
+        assert self.proc.stdout is not None
+        line = self.proc.stdout.readline().split()
+        if len(line) != 2 or line[0] != "READY":
+            self.stop()
+            raise RuntimeError(f"mock upstream did not start, see {logfile}")
+        self.base = f"http://127.0.0.1:{line[1]}"
+        log(f"mock upstream on {self.base} (pid {self.pid})")
+
+    def stats(self) -> dict[str, int]:
+        """Request counters, plus `connections`: TCP connections the mock accepted."""
+        data = httpx.get(self.base + "/_bench/stats", timeout=5).json()
+        counts: dict[str, int] = {**data["counts"], "connections": data["connections"]}
+        return counts
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()  # by its PID
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self._log.close()
+
+
+class GatewayServer(service.Server):
+    """`agentkeel serve` as bench/service.py starts it, plus the LiteLLM settings."""
+
+    def __init__(self, url: str, logfile: Path, extra_env: dict[str, str]) -> None:
+        self.port = service.free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self._log = logfile.open("w")
+        env = {**service.service_env(url), **extra_env}
+        self.proc = subprocess.Popen(
+            [str(VENV_BIN / "agentkeel"), "serve", "--host", "127.0.0.1", "--port", str(self.port)],
+            env=env,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+        )
+        self.pid = self.proc.pid
+
+
+# --------------------------------------------------------------------------- seeding
+
+
+@dataclass(frozen=True, slots=True)
+class Seeded:
+    platform: list[tuple[str, str]]  # (tenant key, agent id), non-BYOK agents
+    byok: list[tuple[str, str]]  # (tenant key, agent id), BYOK agents
+
+
+async def _seed(base: str, operator: str, tenants: int, per_kind: int) -> Seeded:
+    async with httpx.AsyncClient(base_url=base, timeout=30) as client:
+
+        async def post(path: str, token: str, body: dict[str, object]) -> dict[str, str]:
+            r = await client.post(path, json=body, headers={"Authorization": f"Bearer {token}"})
+            if r.status_code not in (200, 201):
+                raise RuntimeError(f"POST {path} -> {r.status_code}: {r.text[:300]}")
+            data: dict[str, str] = r.json()
+            return data
+
+        plain: list[tuple[str, str]] = []
+        byok: list[tuple[str, str]] = []
+        for t in range(tenants):
+            tenant = await post(
+                "/api/tenants",
+                operator,
+                {"name": f"exec-tenant-{t:03d}", "admin_email": f"x{t}@bench.example"},
+            )
+            token, tenant_id = tenant["api_key"], tenant["id"]
+            await post(  # the BYOK provider: deployment + virtual key minted at the mock
+                f"/api/tenants/{tenant_id}/providers",
+                token,
+                {"provider_name": "openai", "api_key": "sk-tenant-" + secrets.token_hex(16),
+                 "model": MODEL},
+            )  # fmt: skip
+            for a in range(per_kind):
+                common = {"system_prompt": PROMPT, "model": MODEL, "temperature": TEMPERATURE,
+                          "max_tokens": MAX_TOKENS}  # fmt: skip
+                made = await post("/api/agents", token, {"name": f"plain-{a}", **common})
+                plain.append((token, made["id"]))
+                # No provider_id: the run then uses the tenant's (only) active provider, and
+                # agent creation does not yet accept provider ids (application/use_cases/agents.py).
+                made = await post(
+                    "/api/agents", token, {"name": f"byok-{a}", **common, "use_byok": True}
+                )
+                byok.append((token, made["id"]))
+    return Seeded(plain, byok)
+
+
+def smoke(base: str, mock: Mock, seeded: Seeded) -> tuple[bool, str]:
+    """One execute of each kind: 200, status success, usage and cost from the mock; the BYOK
+    call reached the mock with a virtual key, the platform call with the master key."""
+    before = mock.stats()
+    results = []
+    with httpx.Client(base_url=base, timeout=30) as c:
+        for label, (token, agent) in (("platform", seeded.platform[0]), ("byok", seeded.byok[0])):
+            r = c.post(
+                "/api/agents/execute",
+                json={"agent_id": agent, "input": INPUT},
+                headers={"Authorization": f"Bearer {token}"},
+            )
+            is_json = r.headers.get("content-type", "").startswith("application/json")
+            body = r.json() if is_json else {}
+            ok = (
+                r.status_code == 200
+                and body.get("status") == "success"
+                and (body.get("usage") or {}).get("total_tokens", 0) > 0
+                and body.get("cost") is not None
+            )
+            results.append((label, ok, r.status_code))
+    after = mock.stats()
+    master = after.get("chat_master", 0) - before.get("chat_master", 0)
+    keyed = after.get("chat_key", 0) - before.get("chat_key", 0)
+    results.append(("routing", master == 1 and keyed == 1, f"master={master},vkey={keyed}"))
+    text = " ".join(f"{label}={code}{'' if ok else '(FAIL)'}" for label, ok, code in results)
+    return all(ok for _, ok, _ in results), text
+
+
+# --------------------------------------------------------------------------- load
+
+
+def _ticks(pids: list[int]) -> int:
+    """utime+stime (clock ticks) of the PIDs and their direct children."""
+    total = 0
+    children: list[int] = []
+    for pid in pids:
+        try:
+            for tid in os.listdir(f"/proc/{pid}/task"):
+                kids = Path(f"/proc/{pid}/task/{tid}/children").read_text().split()
+                children += [int(k) for k in kids]
+        except OSError:
+            pass
+    for pid in [*pids, *children]:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])
+        except (OSError, IndexError, ValueError):
+            pass
+    return total
+
+
+def _machine() -> tuple[int, int]:
+    """(busy, all) jiffies from /proc/stat, as load.sh counts them."""
+    v = [int(x) for x in Path("/proc/stat").read_text().splitlines()[0].split()[1:9]]
+    return v[0] + v[1] + v[2] + v[5] + v[6] + v[7], sum(v)
+
+
+@dataclass(frozen=True, slots=True)
+class Shot:
+    label: str
+    base: str
+    env: dict[str, str]
+
+
+def run_wrk(shot: Shot, conns: int, warm: int, duration: int, svc_pid: int, mock_pid: int,
+            logfile: Path) -> ExecRow | None:  # fmt: skip
+    wrk = which("wrk")
+    if wrk is None:
+        raise SystemExit("wrk not found")
+    env = {**os.environ, **shot.env}
+    cmd = [wrk, "-t1", f"-c{conns}", "--timeout", "10s", "-s", str(LUA), shot.base]
+    if warm > 0:
+        subprocess.run([*cmd, f"-d{warm}s"], env=env, capture_output=True, check=False)
+    hz = os.sysconf("SC_CLK_TCK")
+    s0, m0, (b0, a0), t0 = _ticks([svc_pid]), _ticks([mock_pid]), _machine(), time.monotonic()
+    proc = subprocess.run([*cmd, f"-d{duration}s"], env=env, capture_output=True, text=True,
+                          check=False)  # fmt: skip
+    s1, m1, (b1, a1), t1 = _ticks([svc_pid]), _ticks([mock_pid]), _machine(), time.monotonic()
+    with logfile.open("a") as out:
+        out.write(f"== {shot.label} c={conns} (exit {proc.returncode})\n")
+        out.write(proc.stdout + proc.stderr + "\n")
+    line = next((ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT")), None)
+    if proc.returncode != 0 or line is None:
+        log(f"wrk {shot.label} c={conns} failed (exit {proc.returncode}), see {logfile}")
+        return None
+    v = parse_result_line(line)
+    wall = t1 - t0
+    requests = max(1, int(v.get("requests", "0")))
+    svc_s, mock_s = (s1 - s0) / hz, (m1 - m0) / hz
+    row = ExecRow(
+        name=shot.label,
+        conns=conns,
+        rps=float(v.get("rps", "nan")),
+        p50_ms=float(v.get("p50_ms", "nan")),
+        p99_ms=float(v.get("p99_ms", "nan")),
+        errors=int(v.get("non2xx", "0")) + int(v.get("sock_errors", "0")),
+        svc_cpu=100 * svc_s / wall,
+        up_cpu=100 * mock_s / wall,
+        busy=100 * (b1 - b0) / (a1 - a0) if a1 > a0 else 0.0,
+        svc_us_req=1e6 * svc_s / requests,
+        up_us_req=1e6 * mock_s / requests,
+    )
+    log(f"{shot.label} c={conns}: {line}  svc_cpu={row.svc_cpu:.0f}% up_cpu={row.up_cpu:.0f}%")
+    return row
+
+
+# --------------------------------------------------------------------------- driver
+
+
+def measure(out_dir: Path) -> tuple[list[ExecRow], list[str]]:
+    """The whole section: processes up, seed, smoke, wrk; returns rows and notes."""
+    tenants = int(env_str("BENCH_EXEC_TENANTS", "4"))
+    per_kind = int(env_str("BENCH_EXEC_AGENTS", "2"))
+    conns = int(env_str("BENCH_EXEC_CONNS", env_str("LOAD_CONNS", "32")))
+    warm = int(env_str("LOAD_WARM", "5"))
+    duration = int(env_str("LOAD_DURATION", "20"))
+    c1_warm = int(env_str("BENCH_EXEC_C1_WARM", "2"))
+    c1_duration = int(env_str("BENCH_EXEC_C1_DURATION", "10"))
+    master_key = "sk-bench-master-" + secrets.token_hex(12)
+    notes = [
+        f"setup: mock LiteLLM proxy (bench/mock_upstream.py, 1 process, uvloop) + `agentkeel "
+        f"serve` (1 process, pool {POOL_SIZE}, database {EXEC_DB}); {tenants} tenants x "
+        f"({per_kind} platform + {per_kind} BYOK agents, 1 provider each)",
+        f"wrk -t1 (bench/execute.lua): c={conns} {warm}s warm + {duration}s; "
+        f"c=1 {c1_warm}s warm + {c1_duration}s; upstream body {len(upstream_body())} bytes",
+    ]
+    url = recreate_database()
+    operator = service.operator_key(url)
+    mock = Mock(master_key, out_dir / "exec_mock.log")
+    rows: list[ExecRow] = []
+    try:
+        server = GatewayServer(
+            url,
+            out_dir / "exec_server.log",
+            {"AGENTKEEL_LITELLM_URL": mock.base, "AGENTKEEL_LITELLM_MASTER_KEY": master_key},
+        )
+        try:
+            server.wait_ready()
+            seeded = asyncio.run(_seed(server.base, operator, tenants, per_kind))
+            for kind, pairs in (("platform", seeded.platform), ("byok", seeded.byok)):
+                (out_dir / f"exec_pairs_{kind}.txt").write_text(
+                    "".join(f"{t} {a}\n" for t, a in pairs)
+                )
+            log(f"seeded {tenants} tenants; pairs in {out_dir}/exec_pairs_*.txt")
+            with psycopg.connect(url, autocommit=True) as conn:
+                conn.execute("VACUUM ANALYZE")
+            ok, smoke_text = smoke(server.base, mock, seeded)
+            log(f"execute smoke: {smoke_text}")
+            notes.append(f"smoke: {smoke_text}")
+            if not ok:
+                log("execute smoke test FAILED: not loading")
+                return rows, notes
+            input_literal = json.dumps(INPUT)
+            shots = [
+                Shot("upstream-alone", mock.base, {
+                    "MODE": "upstream", "UPSTREAM_BODY": upstream_body(),
+                    "UPSTREAM_KEY": master_key}),
+                Shot("execute-platform", server.base, {
+                    "MODE": "execute", "EXEC_INPUT": input_literal,
+                    "PAIRS_FILE": str(out_dir / "exec_pairs_platform.txt")}),
+                Shot("execute-byok", server.base, {
+                    "MODE": "execute", "EXEC_INPUT": input_literal,
+                    "PAIRS_FILE": str(out_dir / "exec_pairs_byok.txt")}),
+            ]  # fmt: skip
+            wrk_log = out_dir / "exec_load.log"
+            for c, w, d in ((conns, warm, duration), (1, c1_warm, c1_duration)):
+                for shot in shots:
+                    before = mock.stats().get("connections", 0)
+                    row = run_wrk(shot, c, w, d, server.pid, mock.pid, wrk_log)
+                    if row is not None:
+                        rows.append(row)
+                    opened = mock.stats().get("connections", 0) - before
+                    if shot.label != "upstream-alone" and opened > 2 * c:
+                        notes.append(
+                            f"{shot.label} c={c}: the service opened {opened} connections to "
+                            "the upstream (warm-up + measured): keep-alive churn"
+                        )
+            notes.append(f"mock upstream counters: {mock.stats()}")
+        finally:
+            server.stop()
+    finally:
+        mock.stop()
+    return rows, notes
+
+
+def main() -> int:
+    """Standalone: only this section, its own output dir and table."""
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    out_dir = OUT / f"exec-{stamp}"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    load_start = loadavg()
+    log(f"execute bench; output in {out_dir}")
+    rows, notes = measure(out_dir)
+    header = [
+        f"agentkeel execute bench  commit: {git_commit()}  {os.cpu_count()} cores  "
+        f"{platform.python_implementation()} {platform.python_version()}",
+        f"loadavg start: {load_start}  end: {loadavg()}",
+    ]
+    table = "\n".join([*header, "", *render_execute(rows, notes)])
+    print("\n" + table, flush=True)
+    (out_dir / "table.txt").write_text(table + "\n")
+    (OUT / "latest-execute.txt").write_text(table + "\n")
+    write_tsv(rows, out_dir / "execute.tsv")
+    log(f"table saved to {out_dir / 'table.txt'} (and {OUT / 'latest-execute.txt'})")
+    return 0
+
+
+def write_tsv(rows: list[ExecRow], path: Path) -> None:
+    with path.open("w") as f:
+        for r in rows:
+            f.write(f"{r.name}\tc={r.conns}\t{r.rps:.1f}\t{r.p50_ms:.3f}\t{r.p99_ms:.3f}\t"
+                    f"{r.errors}\t{r.svc_cpu:.0f}\t{r.up_cpu:.0f}\t{r.busy:.0f}\n")  # fmt: skip
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,307 @@
+"""A minimal, fast stand-in for a LiteLLM proxy, for the execute bench (bench/execute.py).
+
+Plain asyncio (uvloop when importable) HTTP/1.1 with keep-alive: one protocol object per
+connection, no framework, constant work per request, no artificial delay. It answers the
+endpoints adapters/litellm/gateway.py uses, with bodies shaped like a LiteLLM v1.7x proxy's
+(tests/support/litellm_bodies.py):
+
+  POST /chat/completions  a fixed `chat.completion` (usage included) + x-litellm-response-cost
+  POST /model/new         {"model_id": <the pinned model_info.id>, ...}
+  POST /model/delete      {"message": ...}
+  POST /key/generate      a fresh "sk-..." key, its sha256 as token/token_id, the key record
+  GET  /key/info          {"key": ..., "info": {...}}
+  POST /key/delete        {"deleted_keys": [...]}
+  GET  /_bench/stats      counters: chat with the master key vs another key, connections
+
+It checks no key (a real proxy would look the virtual key up, usually from its cache).
+
+    python -m bench.mock_upstream --port 0     # prints "READY <port>" once listening
+"""
+
+import argparse
+import asyncio
+import contextlib
+import hashlib
+import json
+import secrets
+import sys
+import time
+import uuid
+from typing import Any
+from urllib.parse import unquote
+
+MASTER_KEY_DEFAULT = "sk-bench-master-key"
+STAMP = "2026-01-05T10:00:00.000000Z"
+CONTENT = (
+    "Unit tests catch regressions early, document the intended behaviour of the code and "
+    "make refactoring safe, so a team can change things quickly without fear of breaking "
+    "what already works."
+)
+
+
+def _completion_body() -> bytes:
+    completion_tokens = len(CONTENT.split())
+    prompt_tokens = 31
+    body = {
+        "id": "chatcmpl-" + uuid.uuid4().hex[:29],
+        "created": int(time.time()),
+        "model": "gpt-4o-mini-2024-07-18",
+        "object": "chat.completion",
+        "system_fingerprint": "fp_560af6e559",
+        "choices": [
+            {
+                "finish_reason": "stop",
+                "index": 0,
+                "message": {
+                    "content": CONTENT,
+                    "role": "assistant",
+                    "tool_calls": None,
+                    "function_call": None,
+                },
+            }
+        ],
+        "usage": {
+            "completion_tokens": completion_tokens,
+            "prompt_tokens": prompt_tokens,
+            "total_tokens": prompt_tokens + completion_tokens,
+            "completion_tokens_details": None,
+            "prompt_tokens_details": {"audio_tokens": None, "cached_tokens": 0},
+        },
+        "service_tier": "default",
+    }
+    return json.dumps(body, separators=(",", ":")).encode()
+
+
+CHAT_BODY = _completion_body()
+CHAT_COST = "0.00000465"
+_CHAT_HEADERS = (
+    b"x-litellm-call-id: 6b0f7c2e-9a51-4b8e-a0d4-3f1f2c8e9d10\r\n"
+    b"x-litellm-model-api-base: https://api.openai.com\r\n"
+    b"x-litellm-version: 1.74.9\r\n"
+    b"x-litellm-response-cost: " + CHAT_COST.encode() + b"\r\n"
+)
+_REASONS = {200: b"OK", 400: b"Bad Request", 404: b"Not Found", 405: b"Method Not Allowed"}
+
+
+def _response(status: int, body: bytes, extra: bytes = b"", close: bool = False) -> bytes:
+    return (
+        b"HTTP/1.1 %d %s\r\n" % (status, _REASONS.get(status, b"OK"))
+        + b"content-type: application/json\r\n"
+        + b"content-length: %d\r\n" % len(body)
+        + extra
+        + (b"connection: close\r\n" if close else b"")
+        + b"\r\n"
+        + body
+    )
+
+
+# The hot path's whole answer, built once.
+CHAT_RESPONSE = _response(200, CHAT_BODY, _CHAT_HEADERS)
+
+
+def _json(status: int, data: Any, close: bool) -> bytes:
+    return _response(status, json.dumps(data, separators=(",", ":")).encode(), close=close)
+
+
+def _key_record(key: str, request: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "key_name": f"sk-...{key[-4:]}",
+        "key_alias": request.get("key_alias"),
+        "spend": 0.0,
+        "max_budget": request.get("max_budget"),
+        "expires": None,
+        "models": request.get("models", []),
+        "aliases": {},
+        "config": {},
+        "user_id": None,
+        "team_id": None,
+        "permissions": {},
+        "max_parallel_requests": None,
+        "metadata": request.get("metadata", {}),
+        "blocked": None,
+        "tpm_limit": None,
+        "rpm_limit": None,
+        "budget_duration": None,
+        "budget_reset_at": None,
+        "allowed_cache_controls": [],
+        "model_spend": {},
+        "model_max_budget": {},
+        "soft_budget_cooldown": False,
+        "litellm_budget_table": None,
+        "created_at": STAMP,
+        "updated_at": STAMP,
+    }
+
+
+class State:
+    def __init__(self, master_key: str) -> None:
+        self.master_key = master_key
+        self.keys: dict[str, dict[str, Any]] = {}  # minted virtual keys -> their request
+        self.counts: dict[str, int] = {}
+        self.connections = 0  # TCP connections accepted
+
+    def count(self, what: str) -> None:
+        self.counts[what] = self.counts.get(what, 0) + 1
+
+
+def _parse(body: bytes) -> dict[str, Any]:
+    try:
+        data = json.loads(body or b"{}")
+    except ValueError:
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def handle(
+    state: State, method: bytes, target: bytes, auth: bytes, body: bytes, close: bool
+) -> bytes:
+    path, _, query = target.partition(b"?")
+    if method == b"POST" and path == b"/chat/completions":
+        # Counted by key kind only: a counter, no JSON parsing, on the hot path.
+        state.count("chat_master" if auth == b"Bearer " + state.master_key.encode() else "chat_key")
+        return CHAT_RESPONSE if not close else _response(200, CHAT_BODY, _CHAT_HEADERS, True)
+    state.count(path.decode("latin-1"))
+    if method == b"POST" and path == b"/model/new":
+        req = _parse(body)
+        model_id = str((req.get("model_info") or {}).get("id") or uuid.uuid4())
+        params = dict(req.get("litellm_params") or {})
+        params["api_key"] = "gAAAAABn0W9Q-encrypted"
+        return _json(
+            200,
+            {
+                "model_id": model_id,
+                "model_name": req.get("model_name"),
+                "litellm_params": params,
+                "model_info": {"id": model_id, "db_model": True},
+                "created_at": STAMP,
+                "created_by": "default_user_id",
+                "updated_at": STAMP,
+                "updated_by": "default_user_id",
+            },
+            close,
+        )
+    if method == b"POST" and path == b"/model/delete":
+        req = _parse(body)
+        return _json(200, {"message": f"Model: {req.get('id')} deleted successfully"}, close)
+    if method == b"POST" and path == b"/key/generate":
+        req = _parse(body)
+        key = "sk-" + secrets.token_urlsafe(16)
+        token = hashlib.sha256(key.encode()).hexdigest()
+        record = _key_record(key, req)
+        state.keys[key] = record
+        extra = {"duration": None, "guardrails": None, "created_by": "default_user_id"}
+        return _json(200, {**record, **extra, "key": key, "token_id": token, "token": token}, close)
+    if method == b"GET" and path == b"/key/info":
+        key = ""
+        for part in query.split(b"&"):
+            name, _, value = part.partition(b"=")
+            if name == b"key":
+                key = unquote(value.decode("latin-1"))
+        record = state.keys.get(key)
+        if record is None:
+            return _json(404, {"detail": {"error": "Key not found"}}, close)
+        return _json(200, {"key": key, "info": record}, close)
+    if method == b"POST" and path == b"/key/delete":
+        req = _parse(body)
+        keys = [k for k in req.get("keys") or [] if isinstance(k, str)]
+        for k in keys:
+            state.keys.pop(k, None)
+        return _json(200, {"deleted_keys": keys}, close)
+    if method == b"GET" and path == b"/_bench/stats":
+        return _json(
+            200,
+            {"counts": state.counts, "keys": len(state.keys), "connections": state.connections},
+            close,
+        )
+    return _json(404, {"detail": "Not Found"}, close)
+
+
+class HttpProtocol(asyncio.Protocol):
+    """HTTP/1.1 with keep-alive and Content-Length bodies (no chunked requests: httpx and
+    wrk send Content-Length)."""
+
+    __slots__ = ("_buf", "_state", "_transport")
+
+    def __init__(self, state: State) -> None:
+        self._state = state
+        self._buf = b""
+        self._transport: asyncio.Transport | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self._transport = transport  # type: ignore[assignment]  # uvloop's is no subclass
+        self._state.connections += 1  # keep-alive churn shows here (GET /_bench/stats)
+
+    def data_received(self, data: bytes) -> None:
+        buf = self._buf + data if self._buf else data
+        transport = self._transport
+        assert transport is not None
+        out = []
+        while True:
+            end = buf.find(b"\r\n\r\n")
+            if end < 0:
+                break
+            head = buf[:end]
+            lines = head.split(b"\r\n")
+            parts = lines[0].split(b" ")
+            if len(parts) != 3:
+                transport.write(_json(400, {"detail": "bad request line"}, True))
+                transport.close()
+                return
+            method, target, version = parts
+            length, auth = 0, b""
+            close = version == b"HTTP/1.0"
+            for line in lines[1:]:
+                name, _, value = line.partition(b":")
+                lname = name.strip().lower()
+                if lname == b"content-length":
+                    length = int(value.strip())
+                elif lname == b"authorization":
+                    auth = value.strip()
+                elif lname == b"connection":
+                    v = value.strip().lower()
+                    close = v == b"close" or (close and v != b"keep-alive")
+            total = end + 4 + length
+            if len(buf) < total:
+                break
+            body = buf[end + 4 : total]
+            buf = buf[total:]
+            out.append(handle(self._state, method, target, auth, body, close))
+            if close:
+                transport.write(b"".join(out))
+                transport.close()
+                self._buf = b""
+                return
+        self._buf = buf
+        if out:
+            transport.write(out[0] if len(out) == 1 else b"".join(out))
+
+
+async def serve(host: str, port: int, master_key: str) -> None:
+    state = State(master_key)
+    loop = asyncio.get_running_loop()
+    server = await loop.create_server(lambda: HttpProtocol(state), host, port, backlog=1024)
+    bound = server.sockets[0].getsockname()[1]
+    print(f"READY {bound}", flush=True)
+    async with server:
+        await server.serve_forever()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--master-key", default=MASTER_KEY_DEFAULT)
+    args = parser.parse_args()
+    try:
+        import uvloop
+    except ImportError:
+        runner = asyncio.run
+    else:
+        runner = uvloop.run
+    with contextlib.suppress(KeyboardInterrupt):
+        runner(serve(args.host, args.port, args.master_key))
+    sys.exit(0)
+
+
+if __name__ == "__main__":
+    main()
