@@ -1,8 +1,10 @@
 """Removing providers: revocation at the gateway is retried until it succeeds, never dropped."""
 
+import logging
 import uuid
 from dataclasses import dataclass
 
+from application.errors import SecretUnreadable
 from application.gateway_errors import GatewayError
 from application.ports.unit_of_work import UnitOfWork
 from application.use_cases.gateway_binding import Binding, orphan_key_context, unbind
@@ -11,6 +13,8 @@ from application.use_cases.providers import get_provider
 from application.use_cases.services import LlmServices
 from domain.principal import CONSOLE_OPERATOR, Principal
 from domain.provider import LlmProvider, ProviderStatus
+
+log = logging.getLogger("agentkeel.providers")
 
 
 async def _binding(uow: UnitOfWork, services: LlmServices, provider: LlmProvider) -> Binding:
@@ -79,7 +83,16 @@ class ReconcileGateway:
         for provider in await self._uow.providers.list(None):
             if provider.status is not ProviderStatus.REVOKING:
                 continue
-            binding = await _binding(self._uow, self._s, provider)
+            try:
+                binding = await _binding(self._uow, self._s, provider)
+            except SecretUnreadable:
+                log.error(
+                    "provider %s: its virtual key cannot be unsealed with the "
+                    "configured keys; left for an operator",
+                    provider.id,
+                )
+                failing += 1
+                continue
             if await unbind(
                 self._s.gateway, binding, provider.tenant_id, self._s.box, self._s.clock
             ):
@@ -94,7 +107,8 @@ class ReconcileGateway:
                     await self._s.gateway.revoke_key(key.decode())
                 else:
                     await self._s.gateway.remove_deployment(orphan.reference)
-            except GatewayError as exc:
+            except (GatewayError, SecretUnreadable) as exc:
+                # One bad orphan must not stop the others from being cleaned up.
                 orphan.attempts += 1
                 orphan.last_error = type(exc).__name__
                 await self._uow.orphans.update(orphan)
