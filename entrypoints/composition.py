@@ -3,6 +3,7 @@
 import asyncio
 import logging
 from dataclasses import dataclass
+from datetime import timedelta
 
 from dramatiq.brokers.redis import RedisBroker
 from sqlalchemy import text
@@ -20,6 +21,7 @@ from adapters.system import SecretsTokenGenerator, SystemClock
 from application.ports.job_queue import JobQueue
 from application.ports.llm_gateway import LlmGateway
 from application.ports.secret_box import SecretBox
+from application.use_cases.queued_executions import REQUEUE_AFTER
 from application.use_cases.services import LlmServices
 from entrypoints.embedded_postgres import start_embedded_postgres
 from entrypoints.embedded_redis import start_embedded_redis
@@ -104,6 +106,7 @@ def http_dependencies(
     broker_check: ReadinessCheck | None = None,
     *,
     metrics_public: bool = False,
+    requeue_after: timedelta = REQUEUE_AFTER,
 ) -> HttpDependencies:
     async def readiness() -> dict[str, str]:
         checks = {"database": "ok"}
@@ -129,6 +132,7 @@ def http_dependencies(
         llm=LlmServices(gateway=gateway, box=box, clock=clock, uow_factory=uow_factory),
         queue=queue,
         metrics_public=metrics_public,
+        requeue_after=requeue_after,
     )
 
 

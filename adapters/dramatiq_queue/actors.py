@@ -24,10 +24,13 @@ class PermanentError(Exception):
 
 
 def declare_run_execution(broker: Broker, handler: Handler) -> dramatiq.Actor[..., Any]:
-    async def run_execution(execution_id: str, tenant_id: str) -> None:
+    async def run_execution(*args: object, **kwargs: object) -> None:
+        # Any other shape of message can never succeed: refuse it without retries.
+        if len(args) != 2 or kwargs or not all(isinstance(a, str) for a in args):
+            raise PermanentError("run_execution takes (execution_id, tenant_id) as strings")
         try:
-            ids = uuid.UUID(execution_id), uuid.UUID(tenant_id)
-        except (TypeError, ValueError, AttributeError) as exc:
+            ids = uuid.UUID(str(args[0])), uuid.UUID(str(args[1]))
+        except ValueError as exc:
             raise PermanentError(f"malformed message arguments: {exc}") from None
         await handler(*ids)
 

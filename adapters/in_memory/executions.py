@@ -19,10 +19,16 @@ class InMemoryExecutionRepository:
     async def get(self, execution_id: uuid.UUID) -> Execution | None:
         return self._t.executions.get(execution_id)
 
-    async def update(self, execution: Execution) -> None:
-        if self._t.executions.get(execution.id) is None:
-            raise NotFound("Execution")
+    def _put_keeping_cancel(self, execution: Execution, stored: Execution) -> None:
+        # Like the SQL side: only request_cancel() writes the flag; a stale copy cannot clear it.
+        execution.cancel_requested = stored.cancel_requested
         self._t.executions.put(execution)
+
+    async def update(self, execution: Execution) -> None:
+        stored = self._t.executions.get(execution.id)
+        if stored is None:
+            raise NotFound("Execution")
+        self._put_keeping_cancel(execution, stored)
 
     async def claim(
         self, execution_id: uuid.UUID, worker: str, now: datetime, lease_until: datetime
@@ -52,9 +58,10 @@ class InMemoryExecutionRepository:
         return execution
 
     async def finish(self, execution: Execution, worker: str) -> bool:
-        if self._held(execution.id, worker) is None:
+        stored = self._held(execution.id, worker)
+        if stored is None:
             return False
-        self._t.executions.put(execution)
+        self._put_keeping_cancel(execution, stored)
         return True
 
     async def request_cancel(self, execution_id: uuid.UUID, now: datetime) -> Execution | None:

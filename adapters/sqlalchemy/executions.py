@@ -66,10 +66,10 @@ _MUTABLE = (
     "attempts",
     "claimed_by",
     "lease_expires_at",
-    "cancel_requested",
 )
 
 
+# Not cancel_requested: only request_cancel() writes it, so no stale copy can clear it.
 def _changes(e: Execution) -> dict[str, Any]:
     values = _values(e)
     return {name: values[name] for name in _MUTABLE}

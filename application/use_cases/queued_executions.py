@@ -1,5 +1,6 @@
 """Queued executions at the API: submit (idempotently) and cancel."""
 
+import asyncio
 import hashlib
 import json
 import logging
@@ -22,7 +23,7 @@ from domain.principal import Principal
 log = logging.getLogger("agentkeel.executions")
 IDEMPOTENCY_TTL = timedelta(hours=24)
 # A queued execution no worker has taken by then is enqueued again by the reaper.
-REQUEUE_AFTER = timedelta(minutes=2)
+REQUEUE_AFTER = timedelta(minutes=1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,8 +49,15 @@ class Submitted:
 
 
 class SubmitExecution:
-    def __init__(self, uow: UnitOfWork, services: LlmServices, queue: JobQueue) -> None:
+    def __init__(
+        self,
+        uow: UnitOfWork,
+        services: LlmServices,
+        queue: JobQueue,
+        requeue_after: timedelta = REQUEUE_AFTER,
+    ) -> None:
         self._uow, self._s, self._queue = uow, services, queue
+        self._requeue_after = requeue_after
 
     async def __call__(self, principal: Principal, submission: Submission) -> Submitted:
         agent = await GetAgent(self._uow)(principal, submission.agent_id)
@@ -77,7 +85,7 @@ class SubmitExecution:
             snapshot=AgentSnapshot.of(agent, provider_id),
             created_at=now,
             callback_url=submission.callback_url,
-            lease_expires_at=now + REQUEUE_AFTER,
+            lease_expires_at=now + self._requeue_after,
         )
         await self._uow.executions.add(execution)
         if key is not None:
@@ -103,10 +111,13 @@ class SubmitExecution:
 
 class CancelExecution:
     """A queued execution is cancelled at once (it will never run); a running one is
-    flagged and its worker stops it at the next heartbeat. Finished ones are unchanged."""
+    flagged, and its worker stops it at the next heartbeat: the answer waits for that, up
+    to `wait`. Finished ones are unchanged."""
 
-    def __init__(self, uow: UnitOfWork, services: LlmServices) -> None:
-        self._uow, self._s = uow, services
+    def __init__(
+        self, uow: UnitOfWork, services: LlmServices, wait: timedelta = timedelta(seconds=5)
+    ) -> None:
+        self._uow, self._s, self._wait = uow, services, wait
 
     async def __call__(self, principal: Principal, execution_id: uuid.UUID) -> Execution:
         execution = await GetExecution(self._uow)(principal, execution_id)
@@ -115,4 +126,11 @@ class CancelExecution:
         # One conditional statement, not read-modify-write: a worker may finish meanwhile.
         changed = await self._uow.executions.request_cancel(execution_id, self._s.clock.now())
         await self._uow.commit()
-        return changed or execution
+        current = changed or execution
+        deadline = asyncio.get_running_loop().time() + self._wait.total_seconds()
+        while not current.is_finished and asyncio.get_running_loop().time() < deadline:
+            await asyncio.sleep(0.1)
+            async with self._s.uow_factory() as uow:
+                await uow.scope_to(principal)
+                current = await GetExecution(uow)(principal, execution_id)
+        return current

@@ -3,6 +3,7 @@
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from litestar import Request
@@ -14,6 +15,7 @@ from application.ports.job_queue import JobQueue
 from application.ports.token_generator import TokenGenerator
 from application.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
 from application.use_cases.authenticate import Authenticate
+from application.use_cases.queued_executions import REQUEUE_AFTER
 from application.use_cases.services import LlmServices
 from domain.api_key import check_token_shape
 from domain.principal import Principal
@@ -31,6 +33,7 @@ class HttpDependencies:
     llm: LlmServices
     queue: JobQueue
     metrics_public: bool = False
+    requeue_after: timedelta = REQUEUE_AFTER
 
 
 def dependencies(request: Request[Any, Any, Any]) -> HttpDependencies:

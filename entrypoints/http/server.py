@@ -1,5 +1,7 @@
 """Builds the HTTP app for a real process: SQL adapters, pool disposed at shutdown."""
 
+from datetime import timedelta
+
 from litestar import Litestar
 
 from adapters.dramatiq_queue.queue import DramatiqJobQueue
@@ -23,7 +25,16 @@ def build_app(urls: DatabaseUrls, settings: Settings) -> Litestar:
     engine = runtime_engine(urls, settings)
     redis_broker = broker(settings)
     queue = DramatiqJobQueue(redis_broker)
-    app = create_app(http_dependencies(engine, gateway, box, queue, broker_readiness(redis_broker)))
+    deps = http_dependencies(
+        engine,
+        gateway,
+        box,
+        queue,
+        broker_readiness(redis_broker),
+        metrics_public=settings.metrics_public,
+        requeue_after=timedelta(seconds=settings.requeue_after_s),
+    )
+    app = create_app(deps)
     app.on_shutdown.append(engine.dispose)
     if settings.redis_url is None:
         # Embedded broker: this process also works the queue (a fresh machine has no

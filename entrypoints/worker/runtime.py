@@ -9,6 +9,7 @@ import os
 import socket
 import threading
 import uuid
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
 import dramatiq
@@ -37,12 +38,15 @@ class WorkerRuntime:
         self._worker: dramatiq.Worker | None = None
         self._stop = threading.Event()
         self._reaper: threading.Thread | None = None
+        self._closers: list[Callable[[], Awaitable[None]]] = []
 
     def start(self) -> None:
         settings = self._settings
         engine = create_runtime_engine(self._urls.runtime, pool_size=max(2, self._threads))
+        gateway = llm_gateway(settings)
+        self._closers = [engine.dispose, *filter(None, [getattr(gateway, "aclose", None)])]
         services = LlmServices(
-            gateway=llm_gateway(settings),
+            gateway=gateway,
             box=secret_box(settings),
             clock=SystemClock(),
             uow_factory=lambda: SqlUnitOfWork(engine),
@@ -64,6 +68,15 @@ class WorkerRuntime:
             self._worker.stop()
         if self._reaper is not None:
             self._reaper.join(timeout=10)
+        loop = asyncio.new_event_loop()
+        try:
+            for close in self._closers:
+                try:
+                    loop.run_until_complete(close())
+                except Exception:  # the process is going away; do not mask the shutdown
+                    log.debug("closing %s failed at shutdown", close, exc_info=True)
+        finally:
+            loop.close()
 
     def _reap_forever(self) -> None:
         asyncio.run(self._reap_loop())

@@ -59,10 +59,13 @@ async def submit(
 ) -> Response[QueuedOut]:
     submission = Submission(agent_id, data.input, data.callback_url, idempotency_key)
     async with caller_scope(request) as (uow, principal, deps):
-        done = await SubmitExecution(uow, deps.llm, deps.queue)(principal, submission)
+        done = await SubmitExecution(uow, deps.llm, deps.queue, deps.requeue_after)(
+            principal, submission
+        )
     execution = done.execution
+    # A replay answers what the first request answered, whatever the run did since.
     return Response(
-        QueuedOut(id=execution.id, status=execution.status),
+        QueuedOut(id=execution.id, status=ExecutionStatus.QUEUED),
         status_code=202,
         headers={"Location": f"/api/executions/{execution.id}"},
     )

@@ -1,0 +1,275 @@
+"""Queued executions through real processes: `agentkeel serve` (with AGENTKEEL_REDIS_URL, so
+it runs no workers), `agentkeel worker`, PostgreSQL, Redis and a slow LiteLLM stand-in."""
+
+import os
+import random
+import signal
+import subprocess
+import time
+import uuid
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.support.postgres import scratch_database
+from tests.support.processes import AGENTKEEL, clean_env, run_cli, serving
+from tests.support.redis import redis_url
+from tests.support.slow_gateway import SlowLiteLlm, slow_litellm
+from tests.support.sql_app import TEST_SECRET_KEYS
+
+pytestmark = pytest.mark.postgres
+Json = dict[str, Any]
+CRASH_EXECUTIONS = 200
+SHORT_TIMEOUTS = {
+    "AGENTKEEL_WORKER_LEASE_S": "2",
+    "AGENTKEEL_WORKER_HEARTBEAT_S": "0.5",
+    "AGENTKEEL_REAPER_INTERVAL_S": "0.5",
+    "AGENTKEEL_REQUEUE_AFTER_S": "2",
+    "AGENTKEEL_BROKER_HEARTBEAT_TIMEOUT_S": "2",
+}
+
+
+def eventually(check: Callable[[], bool], seconds: float, what: str) -> None:
+    deadline = time.monotonic() + seconds
+    while not check():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not within {seconds} s: {what}")
+        time.sleep(0.05)
+
+
+class WorkerProcess:
+    """`agentkeel worker`, its output in a log file per start."""
+
+    def __init__(self, env: dict[str, str], logs: Path) -> None:
+        self._env, self._logs = env, logs
+        self._process: subprocess.Popen[bytes] | None = None
+        self.starts = 0
+
+    @property
+    def running(self) -> bool:
+        return self._process is not None and self._process.poll() is None
+
+    def start(self) -> None:
+        self.starts += 1
+        log = self._logs / f"worker-{self.starts}.log"
+        with log.open("wb") as out:
+            self._process = subprocess.Popen(
+                [AGENTKEEL, "worker"], env=self._env, stdout=out, stderr=subprocess.STDOUT
+            )
+        eventually(lambda: b"agentkeel worker" in log.read_bytes() or not self.running, 30, "up")
+        assert self.running, log.read_text()
+
+    def kill(self) -> None:
+        assert self._process is not None
+        os.kill(self._process.pid, signal.SIGKILL)
+        self._process.wait(timeout=10)
+
+    def stop(self) -> None:
+        if self._process is not None and self.running:
+            self._process.terminate()
+            try:
+                self._process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+
+@dataclass
+class Stack:
+    base: str
+    tenant: dict[str, str]
+    upstream: SlowLiteLlm
+    worker: WorkerProcess
+    stamp: str
+
+    def agent(self) -> str:
+        body = {"name": f"a-{uuid.uuid4().hex[:8]}", "system_prompt": "Be brief."}
+        created = httpx.post(f"{self.base}/api/agents", json=body, headers=self.tenant)
+        assert created.status_code == 201, created.text
+        return str(created.json()["id"])
+
+    def submit(self, agent_id: str, text: str, client: httpx.Client | None = None) -> str:
+        post = client.post if client is not None else httpx.post
+        url = f"{self.base}/api/agents/{agent_id}/executions"
+        response = post(url, json={"input": text}, headers=self.tenant)
+        assert response.status_code == 202, response.text
+        assert response.headers["location"] == f"/api/executions/{response.json()['id']}"
+        return str(response.json()["id"])
+
+    def get(self, execution_id: str) -> Json:
+        response = httpx.get(f"{self.base}/api/executions/{execution_id}", headers=self.tenant)
+        assert response.status_code == 200, response.text
+        body: Json = response.json()
+        return body
+
+    def listed(self, agent_id: str, status: str | None = None) -> list[Json]:
+        params = {"agent_id": agent_id, "limit": "200", **({"status": status} if status else {})}
+        response = httpx.get(f"{self.base}/api/executions", params=params, headers=self.tenant)
+        assert response.status_code == 200, response.text
+        rows: list[Json] = response.json()
+        return rows
+
+    def cancel(self, execution_id: str) -> Json:
+        url = f"{self.base}/api/executions/{execution_id}/cancel"
+        response = httpx.post(url, headers=self.tenant)
+        assert response.status_code == 200, response.text
+        body: Json = response.json()
+        return body
+
+    def finished(self, execution_id: str, seconds: float = 20) -> Json:
+        eventually(lambda: self.get(execution_id)["finished_at"] is not None, seconds, "finish")
+        return self.get(execution_id)
+
+
+@pytest.fixture(scope="module")
+def stack(pg_admin_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    logs = tmp_path_factory.mktemp("worker-logs")
+    with redis_url() as redis, scratch_database(pg_admin_url) as db, slow_litellm() as upstream:
+        env = clean_env(
+            AGENTKEEL_DATABASE_URL=db,
+            AGENTKEEL_SECRET_KEYS=TEST_SECRET_KEYS,
+            AGENTKEEL_REDIS_URL=redis,
+            AGENTKEEL_LITELLM_URL=upstream.url,
+            AGENTKEEL_LITELLM_MASTER_KEY="sk-e2e-master",
+            AGENTKEEL_DATA_DIR=str(logs / "data"),
+            **SHORT_TIMEOUTS,
+        )
+        run_cli("migrate", env=env)
+        operator = {"Authorization": f"Bearer {run_cli('operator-key', 'create', env=env).strip()}"}
+        with serving(env) as (base, _):
+            body = {"name": f"e2e-{uuid.uuid4().hex[:8]}", "admin_email": "a@b.io"}
+            tenant = httpx.post(f"{base}/api/tenants", json=body, headers=operator)
+            assert tenant.status_code == 201, tenant.text
+            ready = httpx.get(f"{base}/health/ready").json()["checks"]
+            assert ready == {"database": "ok", "broker": "ok", "dead_letters": "0"}
+            headers = {"Authorization": f"Bearer {tenant.json()['api_key']}"}
+            worker = WorkerProcess(env, logs)
+            try:
+                yield Stack(base, headers, upstream, worker, uuid.uuid4().hex[:8])
+            finally:
+                worker.stop()
+
+
+def test_a_queued_execution_cancelled_before_any_worker_never_runs(stack: Stack) -> None:
+    assert not stack.worker.running  # serve itself runs no workers
+    agent = stack.agent()
+    text = f"cancel me {stack.stamp}"
+    execution_id = stack.submit(agent, text)
+    time.sleep(0.5)
+    assert stack.get(execution_id)["status"] == "queued"
+    assert stack.cancel(execution_id)["status"] == "cancelled"
+    stack.worker.start()
+    after = stack.submit(agent, f"after the cancel {stack.stamp}")  # FIFO: behind its message
+    assert stack.finished(after)["status"] == "success"
+    row = stack.get(execution_id)
+    assert (row["status"], row["started_at"], row["attempts"]) == ("cancelled", None, 0)
+    assert stack.upstream.count(text) == 0
+
+
+def test_a_submitted_execution_is_run_by_the_worker_process(stack: Stack) -> None:
+    if not stack.worker.running:
+        stack.worker.start()
+    text = f"hello worker {stack.stamp}"
+    row = stack.finished(stack.submit(stack.agent(), text))
+    assert (row["status"], row["output"], row["attempts"]) == ("success", f"echo: {text}", 1)
+    assert row["usage"]["total_tokens"] > 0 and row["started_at"] and row["error"] is None
+    assert stack.upstream.count(text) == 1
+
+
+def test_cancel_of_a_running_execution_ends_cancelled(stack: Stack) -> None:
+    if not stack.worker.running:
+        stack.worker.start()
+    text = f"slow one {stack.stamp}"
+    stack.upstream.delay = 3.0
+    try:
+        execution_id = stack.submit(stack.agent(), text)
+        eventually(lambda: stack.upstream.count(text) == 1, 10, "the call reached the upstream")
+        assert stack.get(execution_id)["status"] == "running"
+        cancelled_at = time.monotonic()
+        answered = stack.cancel(execution_id)
+        assert answered["status"] in ("running", "cancelled") and answered["cancel_requested"]
+        row = stack.finished(execution_id, seconds=10)
+        stopped_after = time.monotonic() - cancelled_at
+    finally:
+        stack.upstream.delay = 0.0
+    assert (row["status"], row["output"]) == ("cancelled", None)
+    assert stopped_after < 2.5, stopped_after  # the next heartbeat, not the 3 s answer
+    time.sleep(1.5)  # and it stays cancelled: nothing requeues or records it later
+    assert stack.get(execution_id)["status"] == "cancelled"
+    assert stack.upstream.count(text) == 1
+
+
+@dataclass
+class CrashOutcome:
+    rows: list[Json]
+    upstream_calls: Counter[str]
+    texts: list[str]
+
+
+@pytest.fixture(scope="module")
+def crash(stack: Stack) -> CrashOutcome:
+    """CRASH_EXECUTIONS queued, then a worker SIGKILLed at 2 random moments and restarted."""
+    stack.worker.stop()
+    stack.upstream.delay = 0.1  # each run takes a while: kills land mid-call
+    agent = stack.agent()
+    texts = [f"crash {i} {stack.stamp}" for i in range(CRASH_EXECUTIONS)]
+    with httpx.Client() as client:
+        ids = [stack.submit(agent, text, client) for text in texts]
+
+    def done() -> int:
+        return len(stack.listed(agent, "success"))
+
+    seed = random.randrange(2**32)
+    rng = random.Random(seed)
+    stack.worker.start()
+    for _ in range(2):
+        target = min(done() + rng.randint(10, 60), CRASH_EXECUTIONS - 40)
+        eventually(lambda: done() >= target, 30, f"{target} successes")  # noqa: B023
+        stack.worker.kill()
+        stack.worker.start()
+    try:
+        eventually(lambda: done() == CRASH_EXECUTIONS, 20, "every execution succeeded")
+    except AssertionError:
+        pass  # the tests below tell what is missing
+    finally:
+        stack.upstream.delay = 0.0
+    rows = stack.listed(agent)
+    assert sorted(r["id"] for r in rows) == sorted(ids)
+    calls = Counter({t: stack.upstream.count(t) for t in texts})
+    repeated = sum(1 for n in calls.values() if n > 1)
+    states = Counter(r["status"] for r in rows)
+    attempts = Counter(r["attempts"] for r in rows)
+    print(
+        f"\ncrash test (seed {seed}): {CRASH_EXECUTIONS} executions, "
+        f"{sum(calls.values())} upstream calls ({repeated} executions called more than once); "
+        f"statuses {dict(states)}; "
+        f"attempts {dict(sorted(attempts.items()))}"
+    )
+    return CrashOutcome(rows, calls, texts)
+
+
+def test_crash_no_execution_is_lost_stuck_running_or_recorded_twice(crash: CrashOutcome) -> None:
+    states = Counter(r["status"] for r in crash.rows)
+    assert set(states) <= {"success", "queued"}, states  # never failed, timed out or stuck
+    # A run the kill interrupted was requeued by the reaper and finished by the new worker;
+    # what is still queued never started (see the next test).
+    assert any(r["attempts"] >= 2 and r["status"] == "success" for r in crash.rows)
+    assert all(r["attempts"] == 0 for r in crash.rows if r["status"] == "queued")
+    for row in crash.rows:  # each its own single result
+        if row["status"] == "success":
+            assert row["output"] == f"echo: {row['input']}"
+            assert row["usage"]["total_tokens"] > 0 and row["finished_at"]
+            assert crash.upstream_calls[row["input"]] >= 1
+    assert len({r["id"] for r in crash.rows}) == CRASH_EXECUTIONS
+
+
+# Not strict: Dramatiq's own maintenance (0.1 % of broker commands) sometimes hands the
+# killed worker's prefetched messages back in time; most runs it does not. The root cause is
+# pinned down deterministically in tests/integration/test_queue_on_redis.py.
+def test_crash_every_execution_succeeds_soon_after_the_last_restart(crash: CrashOutcome) -> None:
+    late = [r["input"] for r in crash.rows if r["status"] != "success"]
+    assert late == [], f"{len(late)} not finished 20 s after the last restart"
