@@ -15,6 +15,7 @@ from pathlib import Path
 
 from bench import anchors, pgbench_ours, prereq, seed, service
 from bench import execute as execute_bench  # the execute section (bench/execute.py)
+from bench import queued as queue_bench  # the queue section (bench/queued.py)
 from bench.common import BENCH_DB, OUT, POOL_SIZE, env_flag, env_str, git_commit, loadavg, log
 from bench.load import load
 from bench.report import Row, render, render_execute
@@ -65,6 +66,8 @@ def measure_service(out_dir: Path) -> tuple[list[Row], str]:
 def main() -> int:
     if env_str("BENCH_ONLY", "") == "execute":  # only the execute section (bench/execute.py)
         return execute_bench.main()
+    if env_str("BENCH_ONLY", "") == "queue":  # only the queue section (bench/queued.py)
+        return queue_bench.main()
     stamp = time.strftime("%Y%m%d-%H%M%S")
     out_dir = OUT / f"run-{stamp}"
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -104,6 +107,11 @@ def main() -> int:
             log(f"execute measurement failed: {type(exc).__name__}: {exc}")
             exec_lines = [f"== execute: FAILED: {type(exc).__name__}: {exc}"]
 
+    # Queue section (bench/queued.py): last, so its worker runs never overlap the figures above.
+    queue_lines: list[str] = []
+    if not env_flag("BENCH_SKIP_QUEUE"):
+        queue_lines = queue_bench.section(out_dir)  # never raises; a FAILED line instead
+
     header = [
         f"agentkeel bench  start: {start}  end: {_now()}  commit: {git_commit()}",
         f"loadavg start: {load_start}  end: {loadavg()}  {os.cpu_count()} cores  "
@@ -124,6 +132,8 @@ def main() -> int:
     table = render([*anchor_rows, *our_rows], pool=POOL_SIZE, header=header)
     if exec_lines:  # the execute section
         table += "\n\n" + "\n".join(exec_lines)
+    if queue_lines:  # the queue section
+        table += "\n\n" + "\n".join(queue_lines)
     print("\n" + table, flush=True)
     (out_dir / "table.txt").write_text(table + "\n")
     (OUT / "latest.txt").write_text(table + "\n")

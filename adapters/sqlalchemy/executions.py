@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from adapters.sqlalchemy.errors import domain_errors
 from adapters.sqlalchemy.tables import executions as t
 from application.ports.page import Page
+from domain.errors import NotFound
 from domain.execution import AgentSnapshot, Execution, ExecutionStatus, TokenUsage
 
 _PLAIN = (
@@ -109,7 +110,9 @@ class SqlExecutionRepository:
 
     async def update(self, execution: Execution) -> None:
         values = _changes(execution)
-        await self._conn.execute(update(t).where(t.c.id == execution.id), values)
+        result = await self._conn.execute(update(t).where(t.c.id == execution.id), values)
+        if result.rowcount == 0:
+            raise NotFound("Execution")
 
     async def claim(
         self, execution_id: uuid.UUID, worker: str, now: datetime, lease_until: datetime

@@ -4,6 +4,7 @@ from typing import Any
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from adapters.sqlalchemy.errors import domain_errors
 from adapters.sqlalchemy.tables import gateway_orphans as t
 from application.ports.orphan_repository import GatewayOrphan
 from application.ports.secret_box import SealedSecret
@@ -45,7 +46,8 @@ class SqlOrphanRepository:
         self._conn = conn
 
     async def add(self, orphan: GatewayOrphan) -> None:
-        await self._conn.execute(insert(t), _values(orphan))
+        with domain_errors():  # outside the scope: row-level security says no
+            await self._conn.execute(insert(t), _values(orphan))
 
     async def list(self, limit: int) -> list[GatewayOrphan]:
         statement = select(t).order_by(t.c.created_at, t.c.id).limit(limit)

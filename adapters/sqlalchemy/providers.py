@@ -8,6 +8,7 @@ from adapters.sqlalchemy.errors import domain_errors
 from adapters.sqlalchemy.tables import llm_providers as t
 from application.ports.provider_repository import ProviderSecrets
 from application.ports.secret_box import SealedSecret
+from domain.errors import NotFound
 from domain.provider import LlmProvider
 
 _ENTITY_COLUMNS = (
@@ -103,7 +104,9 @@ class SqlProviderRepository:
         if secrets is not None:
             values.update(_secret_values(secrets))
         with domain_errors():
-            await self._conn.execute(update(t).where(t.c.id == provider.id), values)
+            result = await self._conn.execute(update(t).where(t.c.id == provider.id), values)
+        if result.rowcount == 0:  # deleted meanwhile, or outside the scope
+            raise NotFound("Provider")
 
     async def delete(self, provider_id: uuid.UUID) -> bool:
         self._sealed.pop(provider_id, None)

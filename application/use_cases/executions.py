@@ -1,5 +1,6 @@
 """Running an agent now: record, call the gateway outside any transaction, record the result."""
 
+import asyncio
 import uuid
 
 from application.gateway_errors import GatewayError, GatewayTimeout
@@ -71,13 +72,14 @@ class ExecuteAgent:
         execution.start(self._s.clock.now())
         await self._uow.executions.add(execution)
         await self._uow.commit()
-        failure: GatewayError | None = None
+        failure: BaseException | None = None
         try:
             result = await self._s.gateway.chat(request)
-        except GatewayError as exc:
+        except BaseException as exc:  # whatever stops the call, the run must not stay running
             failure = exc
+            message = str(exc) if isinstance(exc, GatewayError) else "The run was interrupted"
             execution.fail(
-                str(exc) or type(exc).__name__,
+                message or type(exc).__name__,
                 self._s.clock.now(),
                 timed_out=isinstance(exc, GatewayTimeout),
             )
@@ -88,13 +90,17 @@ class ExecuteAgent:
                 result.usage.total_tokens,
             )
             execution.succeed(result.content, result.model, usage, result.cost, self._s.clock.now())
+        # Shielded: a client that hangs up (task cancelled) still gets its run recorded.
+        await asyncio.shield(self._record(principal, execution))
+        if failure is not None:
+            raise failure
+        return execution
+
+    async def _record(self, principal: Principal, execution: Execution) -> None:
         async with self._s.uow_factory() as uow:
             await uow.scope_to(principal)
             await uow.executions.update(execution)
             await uow.commit()
-        if failure is not None:
-            raise failure
-        return execution
 
 
 class GetExecution:

@@ -6,7 +6,8 @@ removed again, and if that removal fails too they are recorded as orphans so tha
 """
 
 import uuid
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 
 from application.gateway_errors import GatewayError
 from application.ports.clock import Clock
@@ -20,11 +21,18 @@ from domain.provider import LlmProvider
 @dataclass(frozen=True, slots=True)
 class Binding:
     deployment_id: str
-    virtual_key: str
-    virtual_key_id: str
+    virtual_key: str = field(repr=False)
+    virtual_key_id: str = ""
 
 
-async def bind(gateway: LlmGateway, provider: LlmProvider, api_key: str) -> Binding:
+async def bind(
+    gateway: LlmGateway,
+    provider: LlmProvider,
+    api_key: str,
+    leftover: Callable[[str], Awaitable[None]],
+) -> Binding:
+    """Deployment, then key. If the key cannot be minted the deployment is removed again;
+    if even that fails, `leftover(deployment_id)` is told, so that it is never forgotten."""
     deployment_id = await gateway.register_deployment(
         provider.deployment_name, provider.gateway_model, api_key, provider.api_base
     )
@@ -36,7 +44,10 @@ async def bind(gateway: LlmGateway, provider: LlmProvider, api_key: str) -> Bind
             metadata={"tenant_id": str(provider.tenant_id), "provider_id": str(provider.id)},
         )
     except BaseException:
-        await gateway.remove_deployment(deployment_id)
+        try:
+            await gateway.remove_deployment(deployment_id)
+        except GatewayError:
+            await leftover(deployment_id)
         raise
     return Binding(deployment_id, key.key, key.token_id)
 

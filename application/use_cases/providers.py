@@ -2,7 +2,7 @@
 
 import uuid
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from application.gateway_errors import GatewayError
 from application.ports.llm_types import KeyInfo
@@ -25,8 +25,8 @@ from domain.provider import LlmProvider, ProviderStatus, check_provider_key, key
 @dataclass(frozen=True, slots=True)
 class NewProvider:
     provider_name: str
-    api_key: str
-    model: str
+    api_key: str = field(repr=False)
+    model: str = ""
     api_base: str | None = None
     max_budget: float | None = None
 
@@ -34,7 +34,7 @@ class NewProvider:
 @dataclass(frozen=True, slots=True)
 class ProviderWithKey:
     provider: LlmProvider
-    virtual_key: str  # shown in this response only
+    virtual_key: str = field(repr=False)  # shown in this response only
 
 
 async def get_provider(
@@ -68,7 +68,20 @@ async def _bound_or_undone(
     store: Callable[[Binding], Awaitable[None]],
 ) -> Binding:
     """Bind at the gateway, then store; if storing fails, unbind (or record orphans)."""
-    binding = await bind(services.gateway, provider, api_key)
+
+    async def leftover(deployment_id: str) -> None:
+        orphan = GatewayOrphan(
+            id=new_id(),
+            tenant_id=provider.tenant_id,
+            kind="deployment",
+            reference=deployment_id,
+            created_at=services.clock.now(),
+            last_error="undo failed",
+            attempts=1,
+        )
+        await _record_aside(services, principal, [orphan])
+
+    binding = await bind(services.gateway, provider, api_key, leftover)
     try:
         await store(binding)
     except BaseException:

@@ -1,0 +1,284 @@
+"""Providers, executions and gateway orphans: the in-memory and SQL adapters behave alike."""
+
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import timedelta
+
+import pytest
+
+from application.ports.orphan_repository import GatewayOrphan
+from application.ports.page import Page
+from application.ports.provider_repository import ProviderSecrets
+from application.ports.secret_box import SealedSecret
+from application.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
+from domain.errors import Conflict, NotFound
+from domain.execution import ExecutionStatus, TokenUsage
+from domain.ids import new_id
+from domain.principal import CONSOLE_OPERATOR, Principal
+from domain.provider import LlmProvider, ProviderStatus
+from tests.support.factories import NOW, a_tenant, an_agent
+from tests.support.llm_helpers import a_provider, an_execution, some_secrets
+
+OPERATOR = CONSOLE_OPERATOR
+
+
+def as_tenant(tenant_id: uuid.UUID) -> Principal:
+    return Principal(key_id=tenant_id, tenant_id=tenant_id)
+
+
+@asynccontextmanager
+async def scoped(uow_factory: UnitOfWorkFactory, principal: Principal) -> AsyncIterator[UnitOfWork]:
+    async with uow_factory() as uow:
+        await uow.scope_to(principal)
+        yield uow
+
+
+async def new_tenant(uow_factory: UnitOfWorkFactory) -> uuid.UUID:
+    tenant = a_tenant()
+    async with uow_factory() as uow:
+        await uow.scope_to(OPERATOR)
+        await uow.tenants.add(tenant)
+        await uow.commit()
+    return tenant.id
+
+
+async def stored(
+    uow_factory: UnitOfWorkFactory, tenant_id: uuid.UUID, **kw: object
+) -> tuple[LlmProvider, ProviderSecrets]:
+    provider, secrets = a_provider(tenant_id, **kw), some_secrets()
+    async with uow_factory() as uow:
+        await uow.scope_to(as_tenant(tenant_id))
+        await uow.providers.add(provider, secrets)
+        await uow.commit()
+    return provider, secrets
+
+
+def fields(p: LlmProvider) -> tuple[object, ...]:
+    return (p.tenant_id, p.provider_name, p.model, p.key_hint, p.created_at, p.updated_at,
+            p.api_base, p.max_budget, p.status, p.deployment_id, p.virtual_key_id)  # fmt: skip
+
+
+async def test_provider_round_trip(uow_factory: UnitOfWorkFactory) -> None:
+    tenant_id = await new_tenant(uow_factory)
+    provider, secrets = await stored(
+        uow_factory, tenant_id, api_base="https://llm.example.com/v1", max_budget=12.5
+    )
+    async with uow_factory() as uow:
+        await uow.scope_to(as_tenant(tenant_id))
+        loaded = await uow.providers.get(provider.id)
+        assert loaded is not None and fields(loaded) == fields(provider)
+        assert await uow.providers.secrets(provider.id) == secrets
+        assert [p.id for p in await uow.providers.list(tenant_id)] == [provider.id]
+        assert [p.id for p in await uow.providers.list(None)] == [provider.id]
+        assert await uow.providers.get(uuid.uuid4()) is None
+        assert await uow.providers.secrets(uuid.uuid4()) is None
+
+
+async def test_provider_update_with_and_without_secrets(uow_factory: UnitOfWorkFactory) -> None:
+    tenant_id = await new_tenant(uow_factory)
+    provider, secrets = await stored(uow_factory, tenant_id)
+    provider.status, provider.key_hint = ProviderStatus.REVOKING, "...wxyz"
+    provider.updated_at = NOW + timedelta(hours=1)
+    async with uow_factory() as uow:
+        await uow.scope_to(as_tenant(tenant_id))
+        await uow.providers.update(provider)
+        await uow.commit()
+    fresh = some_secrets("k2")
+    async with uow_factory() as uow:
+        await uow.scope_to(as_tenant(tenant_id))
+        loaded = await uow.providers.get(provider.id)
+        assert loaded is not None and fields(loaded) == fields(provider)
+        assert await uow.providers.secrets(provider.id) == secrets  # untouched
+        loaded.deployment_id = "dep-new"
+        await uow.providers.update(loaded, fresh)
+        await uow.commit()
+    async with uow_factory() as uow:
+        await uow.scope_to(as_tenant(tenant_id))
+        assert await uow.providers.secrets(provider.id) == fresh
+        again = await uow.providers.get(provider.id)
+        assert again is not None and again.deployment_id == "dep-new"
+
+
+async def test_duplicate_provider_name_and_unknown_tenant(uow_factory: UnitOfWorkFactory) -> None:
+    a, b = await new_tenant(uow_factory), await new_tenant(uow_factory)
+    await stored(uow_factory, a, provider_name="anthropic")
+    await stored(uow_factory, b, provider_name="anthropic")  # another tenant: fine
+    async with uow_factory() as uow:
+        await uow.scope_to(as_tenant(a))
+        with pytest.raises(Conflict):
+            await uow.providers.add(a_provider(a, provider_name="anthropic"), some_secrets())
+    async with uow_factory() as uow:
+        await uow.scope_to(OPERATOR)
+        with pytest.raises(NotFound) as raised:
+            await uow.providers.add(a_provider(uuid.uuid4()), some_secrets())
+    assert raised.value.entity == "Tenant"
+
+
+async def test_providers_of_another_tenant_are_invisible(uow_factory: UnitOfWorkFactory) -> None:
+    a, b = await new_tenant(uow_factory), await new_tenant(uow_factory)
+    theirs, _ = await stored(uow_factory, a)
+    async with uow_factory() as uow:
+        await uow.scope_to(as_tenant(b))
+        assert await uow.providers.get(theirs.id) is None
+        assert await uow.providers.secrets(theirs.id) is None
+        assert await uow.providers.list(a) == []
+        assert await uow.providers.list(None) == []
+        assert await uow.providers.list_sealed(None, 1000) == []
+        assert await uow.providers.delete(theirs.id) is False
+        with pytest.raises(NotFound):  # writing into another tenant
+            await uow.providers.add(a_provider(a, provider_name="groq"), some_secrets())
+    async with uow_factory() as uow:
+        await uow.scope_to(as_tenant(a))
+        assert await uow.providers.get(theirs.id) is not None
+
+
+async def test_deleting_a_provider_unlinks_its_agents(uow_factory: UnitOfWorkFactory) -> None:
+    tenant_id = await new_tenant(uow_factory)
+    provider, _ = await stored(uow_factory, tenant_id)
+    agent = an_agent(tenant_id, use_byok=True, provider_id=provider.id)
+    async with scoped(uow_factory, as_tenant(tenant_id)) as uow:
+        await uow.agents.add(agent)
+        await uow.commit()
+    async with scoped(uow_factory, as_tenant(tenant_id)) as uow:
+        assert await uow.providers.delete(provider.id) is True
+        await uow.commit()
+    async with scoped(uow_factory, as_tenant(tenant_id)) as uow:
+        assert await uow.providers.get(provider.id) is None
+        assert await uow.providers.delete(provider.id) is False
+        loaded = await uow.agents.get(agent.id)
+        assert loaded is not None
+        assert (loaded.provider_id, loaded.use_byok) == (None, True)
+
+
+async def test_list_sealed_pages_by_id(uow_factory: UnitOfWorkFactory) -> None:
+    a, b = await new_tenant(uow_factory), await new_tenant(uow_factory)
+    names = ("openai", "anthropic", "groq", "mistral")
+    ours = {(await stored(uow_factory, t, provider_name=n))[0].id for t in (a, b) for n in names}
+    seen: list[uuid.UUID] = []
+    after = None
+    while True:
+        async with scoped(uow_factory, OPERATOR) as uow:
+            page = await uow.providers.list_sealed(after, 3)
+        assert len(page) <= 3
+        if not page:
+            break
+        seen.extend(p.id for p, _ in page)
+        after = page[-1][0].id
+    assert seen == sorted(seen) and len(seen) == len(set(seen))
+    assert ours <= set(seen)
+    async with scoped(uow_factory, as_tenant(a)) as uow:
+        mine = await uow.providers.list_sealed(None, 100)
+        assert all(p.tenant_id == a for p, _ in mine) and len(mine) == 4
+        for provider, secrets in mine:
+            assert secrets == await uow.providers.secrets(provider.id)
+
+
+async def test_execution_round_trip_and_update(uow_factory: UnitOfWorkFactory) -> None:
+    tenant_id = await new_tenant(uow_factory)
+    execution = an_execution(tenant_id, uuid.uuid4())
+    execution.start(NOW)
+    async with scoped(uow_factory, as_tenant(tenant_id)) as uow:
+        await uow.executions.add(execution)
+        await uow.commit()
+    execution.succeed("hi", "gpt-x", TokenUsage(3, 1, 4), 0.25, NOW + timedelta(seconds=2))
+    async with scoped(uow_factory, as_tenant(tenant_id)) as uow:
+        await uow.executions.update(execution)
+        await uow.commit()
+    async with scoped(uow_factory, as_tenant(tenant_id)) as uow:
+        got = await uow.executions.get(execution.id)
+    assert got is not None
+    assert (got.status, got.output, got.model, got.usage, got.cost, got.latency_ms) == (
+        ExecutionStatus.SUCCESS, "hi", "gpt-x", TokenUsage(3, 1, 4), 0.25, 2000,
+    )  # fmt: skip
+    assert (got.input, got.snapshot, got.started_at) == (execution.input, execution.snapshot, NOW)
+    assert got.finished_at == NOW + timedelta(seconds=2)
+
+
+async def test_execution_list_order_filters_and_paging(uow_factory: UnitOfWorkFactory) -> None:
+    a, b = await new_tenant(uow_factory), await new_tenant(uow_factory)
+    agent_1, agent_2 = uuid.uuid4(), uuid.uuid4()
+    runs = [an_execution(a, agent_1 if i % 2 else agent_2, second=i) for i in range(6)]
+    runs[4].fail("boom", NOW)
+    async with scoped(uow_factory, OPERATOR) as uow:
+        for run in [*runs, an_execution(b, agent_1)]:
+            await uow.executions.add(run)
+        await uow.commit()
+    newest = [r.id for r in reversed(runs)]
+    async with scoped(uow_factory, as_tenant(a)) as uow:
+        ex = uow.executions
+        assert [e.id for e in await ex.list(a, Page())] == newest
+        assert [e.id for e in await ex.list(None, Page())] == newest  # scope hides b
+        assert [e.id for e in await ex.list(a, Page(limit=2, offset=1))] == newest[1:3]
+        by_agent = await ex.list(a, Page(), agent_id=agent_1)
+        assert [e.id for e in by_agent] == [r.id for r in reversed(runs) if r.agent_id == agent_1]
+        failed = await ex.list(a, Page(), status=ExecutionStatus.FAILED)
+        assert [(e.id, e.error) for e in failed] == [(runs[4].id, "boom")]
+        assert await ex.list(a, Page(), agent_id=agent_2, status=ExecutionStatus.FAILED) != []
+        assert await ex.list(b, Page()) == []
+
+
+async def test_tenant_delete_cascades(uow_factory: UnitOfWorkFactory) -> None:
+    tenant_id = await new_tenant(uow_factory)
+    provider, _ = await stored(uow_factory, tenant_id)
+    execution = an_execution(tenant_id, uuid.uuid4())
+    async with scoped(uow_factory, OPERATOR) as uow:
+        await uow.executions.add(execution)
+        await uow.commit()
+    async with scoped(uow_factory, OPERATOR) as uow:
+        assert await uow.tenants.delete(tenant_id) is True
+        await uow.commit()
+    async with scoped(uow_factory, OPERATOR) as uow:
+        assert await uow.executions.get(execution.id) is None
+        assert await uow.providers.get(provider.id) is None
+        with pytest.raises(NotFound):
+            await uow.executions.add(an_execution(tenant_id, uuid.uuid4()))
+
+
+def an_orphan(tenant_id: uuid.UUID | None) -> GatewayOrphan:
+    return GatewayOrphan(
+        id=new_id(), tenant_id=tenant_id, kind="virtual_key", reference="tok-1",
+        created_at=NOW, secret=SealedSecret("k1", b"\x00sealed\xff"), attempts=1,
+    )  # fmt: skip
+
+
+async def test_orphans_are_write_only_for_tenants(uow_factory: UnitOfWorkFactory) -> None:
+    tenant_id = await new_tenant(uow_factory)
+    orphan = an_orphan(tenant_id)
+    async with scoped(uow_factory, as_tenant(tenant_id)) as uow:
+        await uow.orphans.add(orphan)
+        assert orphan.id not in {o.id for o in await uow.orphans.list(10_000)}
+        await uow.commit()
+    async with scoped(uow_factory, as_tenant(tenant_id)) as uow:
+        assert await uow.orphans.list(10_000) == []
+    async with scoped(uow_factory, OPERATOR) as uow:
+        mine = [o for o in await uow.orphans.list(10_000) if o.id == orphan.id]
+        assert mine == [orphan]
+        orphan.attempts, orphan.last_error = 2, "GatewayUnavailable"
+        await uow.orphans.update(orphan)
+        await uow.commit()
+    async with scoped(uow_factory, OPERATOR) as uow:
+        assert [o for o in await uow.orphans.list(10_000) if o.id == orphan.id] == [orphan]
+        await uow.orphans.delete(orphan.id)
+        await uow.commit()
+    async with scoped(uow_factory, OPERATOR) as uow:
+        assert orphan.id not in {o.id for o in await uow.orphans.list(10_000)}
+
+
+async def test_writes_outside_the_scope_or_to_missing_rows_are_not_found(
+    uow_factory: UnitOfWorkFactory,
+) -> None:
+    a, b = await new_tenant(uow_factory), await new_tenant(uow_factory)
+
+    async def write(uow: UnitOfWork, what: str) -> None:
+        if what == "orphan":
+            await uow.orphans.add(an_orphan(b))  # another tenant's
+        elif what == "provider":
+            await uow.providers.update(a_provider(a))  # never added
+        else:
+            await uow.executions.update(an_execution(a, uuid.uuid4()))  # never added
+
+    for what in ("orphan", "provider", "execution"):
+        async with scoped(uow_factory, as_tenant(a)) as uow:
+            with pytest.raises(NotFound):
+                await write(uow, what)
