@@ -1,6 +1,7 @@
 """`agentkeel` command line."""
 
 import argparse
+import gc
 import logging
 import sys
 from collections.abc import Sequence
@@ -54,6 +55,10 @@ def serve(host: str, port: int, settings: Settings) -> None:
     else:
         log.info("database %s", redacted(urls.runtime))
     app = build_app(urls, settings)
+    # Everything built so far (routes, OpenAPI, SQL metadata) lives as long as the process;
+    # frozen, it is no longer walked by every full collection, which cut the p99 under load.
+    gc.collect()
+    gc.freeze()
     print(f"agentkeel listening on http://{host}:{port} (docs: /schema)", flush=True)
     uvicorn.run(
         app,

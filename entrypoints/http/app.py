@@ -7,7 +7,7 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 
-from entrypoints.http.dependencies import HttpDependencies, bearer_guard
+from entrypoints.http.dependencies import HttpDependencies, require_bearer
 from entrypoints.http.errors import EXCEPTION_HANDLERS
 from entrypoints.http.request_id import add_request_id
 from entrypoints.http.routes import (
@@ -33,11 +33,9 @@ OPENAPI = OpenAPIConfig(
 )
 
 
-# Every /api route: the Authorization header is checked before the body or path is parsed,
-# so an anonymous caller learns nothing but 401.
 API = Router(
     path="/",
-    guards=[bearer_guard],
+    before_request=require_bearer,
     route_handlers=[
         *tenants.ROUTES,
         *api_keys.ROUTES,
