@@ -32,6 +32,9 @@ BENCH_DB = env_str("BENCH_AGENTKEEL_DB", "agentkeel_bench")
 BENCH_WORK = Path(env_str("BENCH_WORK", "/tmp/bench-anchor"))
 BENCH_VENV = Path(env_str("BENCH_VENV", "/tmp/bench-venv"))
 POOL_SIZE = env_str("BENCH_POOL_SIZE", "10")
+# Every measured `agentkeel serve` gets a broker URL, as in production, so it runs no
+# worker threads of its own (those are measured apart, by the queue section).
+REDIS_URL = env_str("BENCH_QUEUE_REDIS_URL", "redis://127.0.0.1:6379/14")
 
 
 def database_url(dbname: str) -> str:

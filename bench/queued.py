@@ -46,6 +46,7 @@ from bench.common import (
     ADMIN_URL,
     OUT,
     POOL_SIZE,
+    REDIS_URL,
     VENV_BIN,
     database_url,
     env_str,
@@ -59,7 +60,6 @@ from bench.report import QueueAcceptRow, QueueDrainRow, render_queue
 from bench.seed import PROMPT
 
 QUEUE_DB = env_str("BENCH_QUEUE_DB", "agentkeel_bench_queue")
-REDIS_URL = env_str("BENCH_QUEUE_REDIS_URL", "redis://127.0.0.1:6379/14")
 LUA = Path(__file__).resolve().parent / "submit.lua"
 INPUT = "Summarise in one sentence why unit tests are worth writing."
 MSGS_KEY = f"{NAMESPACE}:{EXECUTIONS_QUEUE}.msgs"  # Dramatiq's message bodies, by id
@@ -106,7 +106,6 @@ def _env(url: str) -> dict[str, str]:
     env = service.service_env(url)
     for name in ("AGENTKEEL_LITELLM_URL", "AGENTKEEL_LITELLM_MASTER_KEY"):
         env.pop(name, None)
-    env["AGENTKEEL_REDIS_URL"] = REDIS_URL
     return env
 
 

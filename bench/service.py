@@ -11,7 +11,15 @@ from pathlib import Path
 import httpx
 import psycopg
 
-from bench.common import ADMIN_URL, BENCH_DB, POOL_SIZE, VENV_BIN, database_url, log
+from bench.common import (
+    ADMIN_URL,
+    BENCH_DB,
+    POOL_SIZE,
+    REDIS_URL,
+    VENV_BIN,
+    database_url,
+    log,
+)
 
 
 def recreate_database() -> str:
@@ -44,6 +52,7 @@ def service_env(url: str) -> dict[str, str]:
         AGENTKEEL_DATABASE_URL=url,
         AGENTKEEL_MIGRATION_DATABASE_URL=url,
         AGENTKEEL_DB_POOL_SIZE=POOL_SIZE,
+        AGENTKEEL_REDIS_URL=REDIS_URL,
     )
     return env
 

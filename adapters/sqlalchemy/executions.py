@@ -2,7 +2,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import case, func, insert, select, update
+from sqlalchemy import bindparam, case, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from adapters.sqlalchemy.errors import domain_errors
@@ -96,62 +96,66 @@ def _execution(row: Any) -> Execution:
     )
 
 
+# The worker's statements are built once: building one per call (and its cache key) cost
+# more CPU than running it. Bind names differ from column names, as UPDATE requires.
+_BY_ID = t.c.id == bindparam("p_id")
+_HELD = (t.c.status == "running", t.c.claimed_by == bindparam("p_worker"))
+_INSERT = insert(t)
+_GET = select(t).where(_BY_ID)
+_UPDATE = update(t).where(_BY_ID)
+_CLAIM = (
+    update(t)
+    .where(_BY_ID, t.c.status == "queued", t.c.cancel_requested.is_(False))
+    .values(
+        status="running",
+        claimed_by=bindparam("p_worker"),
+        lease_expires_at=bindparam("p_lease"),
+        started_at=func.coalesce(t.c.started_at, bindparam("p_now")),
+        attempts=t.c.attempts + 1,
+    )
+    .returning(*t.c)
+)
+_RENEW = (
+    update(t).where(_BY_ID, *_HELD).values(lease_expires_at=bindparam("p_lease")).returning(*t.c)
+)
+_FINISH = update(t).where(_BY_ID, *_HELD)
+
+
 class SqlExecutionRepository:
     def __init__(self, conn: AsyncConnection) -> None:
         self._conn = conn
 
     async def add(self, execution: Execution) -> None:
         with domain_errors():
-            await self._conn.execute(insert(t), _values(execution))
+            await self._conn.execute(_INSERT, _values(execution))
 
     async def get(self, execution_id: uuid.UUID) -> Execution | None:
-        row = (await self._conn.execute(select(t).where(t.c.id == execution_id))).first()
+        row = (await self._conn.execute(_GET, {"p_id": execution_id})).first()
         return None if row is None else _execution(row)
 
     async def update(self, execution: Execution) -> None:
-        values = _changes(execution)
-        result = await self._conn.execute(update(t).where(t.c.id == execution.id), values)
+        values = {"p_id": execution.id, **_changes(execution)}
+        result = await self._conn.execute(_UPDATE, values)
         if result.rowcount == 0:
             raise NotFound("Execution")
 
     async def claim(
         self, execution_id: uuid.UUID, worker: str, now: datetime, lease_until: datetime
     ) -> Execution | None:
-        statement = (
-            update(t)
-            .where(t.c.id == execution_id, t.c.status == "queued", t.c.cancel_requested.is_(False))
-            .values(
-                status="running",
-                claimed_by=worker,
-                lease_expires_at=lease_until,
-                started_at=func.coalesce(t.c.started_at, now),
-                attempts=t.c.attempts + 1,
-            )
-            .returning(*t.c)
-        )
-        row = (await self._conn.execute(statement)).first()
+        params = {"p_id": execution_id, "p_worker": worker, "p_lease": lease_until, "p_now": now}
+        row = (await self._conn.execute(_CLAIM, params)).first()
         return None if row is None else _execution(row)
 
     async def renew_lease(
         self, execution_id: uuid.UUID, worker: str, lease_until: datetime
     ) -> Execution | None:
-        statement = (
-            update(t)
-            .where(t.c.id == execution_id, t.c.status == "running", t.c.claimed_by == worker)
-            .values(lease_expires_at=lease_until)
-            .returning(*t.c)
-        )
-        row = (await self._conn.execute(statement)).first()
+        params = {"p_id": execution_id, "p_worker": worker, "p_lease": lease_until}
+        row = (await self._conn.execute(_RENEW, params)).first()
         return None if row is None else _execution(row)
 
     async def finish(self, execution: Execution, worker: str) -> bool:
-        values = _changes(execution)
-        statement = (
-            update(t)
-            .where(t.c.id == execution.id, t.c.status == "running", t.c.claimed_by == worker)
-            .values(values)
-        )
-        return (await self._conn.execute(statement)).rowcount > 0
+        params = {"p_id": execution.id, "p_worker": worker, **_changes(execution)}
+        return (await self._conn.execute(_FINISH, params)).rowcount > 0
 
     async def request_cancel(self, execution_id: uuid.UUID, now: datetime) -> Execution | None:
         queued = t.c.status == "queued"

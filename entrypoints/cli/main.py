@@ -1,10 +1,10 @@
 """`agentkeel` command line."""
 
 import argparse
-import gc
 import logging
 import sys
 from collections.abc import Sequence
+from functools import partial
 
 from adapters.sqlalchemy.urls import redacted
 from entrypoints.cli import commands
@@ -20,6 +20,12 @@ def _parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="run the HTTP API")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="HTTP worker processes (more than 1 needs a configured database and Redis)",
+    )
     sub.add_parser("migrate", help="upgrade the schema to head and fix the runtime grants")
     worker = sub.add_parser("worker", help="run queued executions (needs AGENTKEEL_REDIS_URL)")
     worker.add_argument("--processes", type=int, default=1)
@@ -40,11 +46,18 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def serve(host: str, port: int, settings: Settings) -> None:
+def serve(host: str, port: int, settings: Settings, workers: int = 1) -> None:
     import uvicorn
 
-    from entrypoints.http.server import build_app
+    from entrypoints.http.server import app_from_environment, build_app, freeze_startup_objects
 
+    if workers < 1:
+        raise ConfigurationError("--workers must be at least 1")
+    if workers > 1 and (settings.embedded or settings.redis_url is None):
+        raise ConfigurationError(
+            "--workers above 1 needs AGENTKEEL_DATABASE_URL and AGENTKEEL_REDIS_URL: the "
+            "embedded PostgreSQL and Redis belong to a single process"
+        )
     urls = database_urls(settings)
     if urls.embedded:
         run_migrations(urls)
@@ -54,14 +67,9 @@ def serve(host: str, port: int, settings: Settings) -> None:
         log.info("embedded PostgreSQL in %s", settings.data_dir / "pgdata")
     else:
         log.info("database %s", redacted(urls.runtime))
-    app = build_app(urls, settings)
-    # Everything built so far (routes, OpenAPI, SQL metadata) lives as long as the process;
-    # frozen, it is no longer walked by every full collection, which cut the p99 under load.
-    gc.collect()
-    gc.freeze()
     print(f"agentkeel listening on http://{host}:{port} (docs: /schema)", flush=True)
-    uvicorn.run(
-        app,
+    run = partial(
+        uvicorn.run,
         host=host,
         port=port,
         access_log=False,
@@ -69,11 +77,19 @@ def serve(host: str, port: int, settings: Settings) -> None:
         loop="uvloop",
         http="httptools",
     )
+    if workers > 1:
+        # Each process builds its own app (pools, gateway client) from the environment.
+        factory = f"{app_from_environment.__module__}:{app_from_environment.__name__}"
+        run(factory, factory=True, workers=workers)
+        return
+    app = build_app(urls, settings)
+    freeze_startup_objects()
+    run(app)
 
 
 def run(args: argparse.Namespace, settings: Settings) -> None:
     if args.command == "serve":
-        serve(args.host, args.port, settings)
+        serve(args.host, args.port, settings, args.workers)
     elif args.command == "worker":
         from entrypoints.worker.main import run_worker
 

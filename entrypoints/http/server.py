@@ -1,5 +1,6 @@
 """Builds the HTTP app for a real process: SQL adapters, pool disposed at shutdown."""
 
+import gc
 from datetime import timedelta
 
 from litestar import Litestar
@@ -9,6 +10,7 @@ from entrypoints.composition import (
     DatabaseUrls,
     broker,
     broker_readiness,
+    database_urls,
     http_dependencies,
     llm_gateway,
     runtime_engine,
@@ -36,6 +38,7 @@ def build_app(urls: DatabaseUrls, settings: Settings) -> Litestar:
     )
     app = create_app(deps)
     app.on_shutdown.append(engine.dispose)
+    app.on_shutdown.append(queue.aclose)  # its asyncio Redis client
     if settings.redis_url is None:
         # Embedded broker: this process also works the queue (a fresh machine has no
         # separate worker). With AGENTKEEL_REDIS_URL, run `agentkeel worker` instead.
@@ -45,4 +48,19 @@ def build_app(urls: DatabaseUrls, settings: Settings) -> Litestar:
     closer = getattr(gateway, "aclose", None)
     if closer is not None:
         app.on_shutdown.append(closer)
+    return app
+
+
+def freeze_startup_objects() -> None:
+    """Everything built so far (routes, OpenAPI, SQL metadata) lives as long as the process;
+    frozen, it is no longer walked by every full collection, which cut the p99 under load."""
+    gc.collect()
+    gc.freeze()
+
+
+def app_from_environment() -> Litestar:
+    """`serve --workers N`: each worker process builds its own app (pools, clients)."""
+    settings = Settings.from_env()
+    app = build_app(database_urls(settings), settings)
+    freeze_startup_objects()
     return app

@@ -11,6 +11,7 @@ from contextlib import asynccontextmanager
 from dataclasses import asdict, dataclass
 from typing import Any
 
+import httpx
 import pytest
 import respx
 
@@ -53,7 +54,9 @@ async def _harness(kind: str) -> AsyncIterator[Harness]:
         emulator = LiteLlmProxyEmulator(MASTER_KEY)
         with respx.mock(base_url=BASE_URL, assert_all_called=False) as router:
             emulator.install(router)
-            gateway = LiteLlmGateway(BASE_URL, MASTER_KEY, timeout_s=5)
+            gateway = LiteLlmGateway(
+                BASE_URL, MASTER_KEY, timeout_s=5, transport=httpx.AsyncHTTPTransport()
+            )
             yield Harness(gateway, lambda: emulator.chat_bodies)
             await gateway.aclose()
 

@@ -9,6 +9,7 @@ import pytest
 
 from tests.support.postgres import scratch_database
 from tests.support.processes import AGENTKEEL, clean_env, run_cli, serving
+from tests.support.redis import redis_url
 from tests.support.sql_app import TEST_SECRET_KEYS
 
 pytestmark = pytest.mark.postgres
@@ -55,6 +56,38 @@ def test_a_configured_database_needs_secret_keys(pg_admin_url: str) -> None:
         )
     assert done.returncode == 2
     assert "AGENTKEEL_SECRET_KEYS is required" in done.stderr
+
+
+def test_several_http_worker_processes_serve_one_database(pg_admin_url: str) -> None:
+    with redis_url() as redis, scratch_database(pg_admin_url) as url:
+        env = clean_env(
+            AGENTKEEL_DATABASE_URL=url,
+            AGENTKEEL_SECRET_KEYS=TEST_SECRET_KEYS,
+            AGENTKEEL_REDIS_URL=redis,
+        )
+        run_cli("migrate", env=env)
+        operator_key = run_cli("operator-key", "create", env=env).strip()
+        with serving(env, None, "--workers", "2") as (base, _):
+            # Whichever process takes a request, each sees what the others wrote.
+            for n in range(6):
+                _tenant_round_trip(base, operator_key, f"tenant-{n}")
+
+
+@pytest.mark.parametrize(
+    ("workers", "message"),
+    [("2", "needs AGENTKEEL_DATABASE_URL and AGENTKEEL_REDIS_URL"), ("0", "at least 1")],
+)
+def test_workers_flag_is_checked(pg_admin_url: str, workers: str, message: str) -> None:
+    done = subprocess.run(
+        [AGENTKEEL, "serve", "--workers", workers],
+        env=clean_env(AGENTKEEL_DATABASE_URL=pg_admin_url, AGENTKEEL_SECRET_KEYS=TEST_SECRET_KEYS),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 2
+    assert message in done.stderr
 
 
 def test_embedded_default_prints_a_key_once_and_keeps_data(tmp_path: Path) -> None:

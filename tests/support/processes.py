@@ -35,11 +35,13 @@ def run_cli(*args: str, env: dict[str, str]) -> str:
 
 
 @contextmanager
-def serving(env: dict[str, str], cwd: Path | None = None) -> Iterator[tuple[str, list[str]]]:
-    """Start `agentkeel serve`; yield its base URL and the stdout lines read so far."""
+def serving(
+    env: dict[str, str], cwd: Path | None = None, *options: str
+) -> Iterator[tuple[str, list[str]]]:
+    """Start `agentkeel serve [options]`; yield its base URL and the stdout lines read so far."""
     port = free_port()
     process = subprocess.Popen(
-        [AGENTKEEL, "serve", "--port", str(port)],
+        [AGENTKEEL, "serve", "--port", str(port), *options],
         env=env,
         cwd=cwd,
         stdout=subprocess.PIPE,

@@ -26,7 +26,9 @@ def proxy() -> Iterator[respx.MockRouter]:
 
 @pytest.fixture
 async def gateway() -> AsyncIterator[LiteLlmGateway]:
-    gateway = LiteLlmGateway(BASE_URL, MASTER_KEY, timeout_s=5)
+    gateway = LiteLlmGateway(
+        BASE_URL, MASTER_KEY, timeout_s=5, transport=httpx.AsyncHTTPTransport()
+    )
     yield gateway
     await gateway.aclose()
 
