@@ -3,6 +3,7 @@ import uuid
 from adapters.in_memory.repositories import oldest_first
 from adapters.in_memory.tables import Tables
 from application.ports.orphan_repository import GatewayOrphan
+from application.ports.secret_box import SealedSecret
 from domain.errors import NotFound
 
 
@@ -20,6 +21,16 @@ class InMemoryOrphanRepository:
 
     async def update(self, orphan: GatewayOrphan) -> None:
         self._t.orphans.put(orphan)
+
+    async def replace_secret(
+        self, orphan_id: uuid.UUID, old: SealedSecret, new: SealedSecret
+    ) -> bool:
+        orphan = self._t.orphans.get(orphan_id)
+        if orphan is None or orphan.secret != old:
+            return False
+        orphan.secret = new
+        self._t.orphans.put(orphan)
+        return True
 
     async def delete(self, orphan_id: uuid.UUID) -> None:
         self._t.orphans.remove(orphan_id)

@@ -5,7 +5,7 @@ from adapters.in_memory.store import ProviderRow
 from adapters.in_memory.tables import Tables
 from application.ports.provider_repository import ProviderSecrets
 from domain.errors import DuplicateName, NotFound
-from domain.provider import LlmProvider
+from domain.provider import LlmProvider, ProviderStatus
 
 
 class InMemoryProviderRepository:
@@ -49,6 +49,27 @@ class InMemoryProviderRepository:
         row.provider = provider
         row.secrets = secrets or row.secrets
         self._t.providers.put(row)
+
+    async def rebind(
+        self, provider: LlmProvider, secrets: ProviderSecrets, held_key_id: str
+    ) -> bool:
+        row = self._row(provider.id)
+        held = row is not None and row.provider.virtual_key_id == held_key_id
+        if row is None or not held or row.provider.status is not ProviderStatus.ACTIVE:
+            return False
+        row.provider, row.secrets = provider, secrets
+        self._t.providers.put(row)
+        return True
+
+    async def replace_secrets(
+        self, provider_id: uuid.UUID, old: ProviderSecrets, new: ProviderSecrets
+    ) -> bool:
+        row = self._row(provider_id)
+        if row is None or row.secrets != old:
+            return False
+        row.secrets = new
+        self._t.providers.put(row)
+        return True
 
     async def delete(self, provider_id: uuid.UUID) -> bool:
         if not self._t.providers.remove(provider_id):

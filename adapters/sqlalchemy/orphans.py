@@ -58,5 +58,16 @@ class SqlOrphanRepository:
         del values["id"]
         await self._conn.execute(update(t).where(t.c.id == orphan.id), values)
 
+    async def replace_secret(
+        self, orphan_id: uuid.UUID, old: SealedSecret, new: SealedSecret
+    ) -> bool:
+        statement = update(t).where(
+            t.c.id == orphan_id,
+            t.c.secret_kid == old.key_id,
+            t.c.secret_sealed == old.ciphertext,
+        )
+        values = {"secret_kid": new.key_id, "secret_sealed": new.ciphertext}
+        return bool((await self._conn.execute(statement, values)).rowcount)
+
     async def delete(self, orphan_id: uuid.UUID) -> None:
         await self._conn.execute(delete(t).where(t.c.id == orphan_id))

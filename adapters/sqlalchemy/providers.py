@@ -9,7 +9,7 @@ from adapters.sqlalchemy.tables import llm_providers as t
 from application.ports.provider_repository import ProviderSecrets
 from application.ports.secret_box import SealedSecret
 from domain.errors import NotFound
-from domain.provider import LlmProvider
+from domain.provider import LlmProvider, ProviderStatus
 
 _ENTITY_COLUMNS = (
     "id",
@@ -107,6 +107,37 @@ class SqlProviderRepository:
             result = await self._conn.execute(update(t).where(t.c.id == provider.id), values)
         if result.rowcount == 0:  # deleted meanwhile, or outside the scope
             raise NotFound("Provider")
+
+    async def rebind(
+        self, provider: LlmProvider, secrets: ProviderSecrets, held_key_id: str
+    ) -> bool:
+        values = {**_entity_values(provider), **_secret_values(secrets)}
+        del values["id"], values["tenant_id"], values["created_at"]
+        self._sealed.pop(provider.id, None)
+        # The condition is checked on the latest committed row, and the row stays locked
+        # until commit: a concurrent delete or rotation either went first or waits.
+        statement = update(t).where(
+            t.c.id == provider.id,
+            t.c.status == ProviderStatus.ACTIVE.value,
+            t.c.virtual_key_id == held_key_id,
+        )
+        with domain_errors():
+            result = await self._conn.execute(statement, values)
+        return bool(result.rowcount)
+
+    async def replace_secrets(
+        self, provider_id: uuid.UUID, old: ProviderSecrets, new: ProviderSecrets
+    ) -> bool:
+        self._sealed.pop(provider_id, None)
+        statement = update(t).where(
+            t.c.id == provider_id,
+            t.c.api_key_kid == old.api_key.key_id,
+            t.c.api_key_sealed == old.api_key.ciphertext,
+            t.c.virtual_key_kid == old.virtual_key.key_id,
+            t.c.virtual_key_sealed == old.virtual_key.ciphertext,
+        )
+        result = await self._conn.execute(statement, _secret_values(new))
+        return bool(result.rowcount)
 
     async def delete(self, provider_id: uuid.UUID) -> bool:
         self._sealed.pop(provider_id, None)

@@ -32,4 +32,11 @@ class OrphanRepository(Protocol):
 
     async def update(self, orphan: GatewayOrphan) -> None: ...
 
+    async def replace_secret(
+        self, orphan_id: uuid.UUID, old: SealedSecret, new: SealedSecret
+    ) -> bool:
+        """Write `new` over the sealed secret, and nothing else, only if it is still `old`:
+        False, writing nothing, when the orphan was removed or resealed meanwhile."""
+        ...
+
     async def delete(self, orphan_id: uuid.UUID) -> None: ...

@@ -39,4 +39,19 @@ class ProviderRepository(Protocol):
     async def update(self, provider: LlmProvider, secrets: ProviderSecrets | None = None) -> None:
         """Save the entity, and the secrets too when given."""
 
+    async def rebind(
+        self, provider: LlmProvider, secrets: ProviderSecrets, held_key_id: str
+    ) -> bool:
+        """Save a provider rotated to a new binding, only if its row is still active and on
+        the virtual key `held_key_id` (a compare-and-swap): False, writing nothing, when it
+        was deleted, is being deleted or was rotated by someone else since it was read."""
+        ...
+
+    async def replace_secrets(
+        self, provider_id: uuid.UUID, old: ProviderSecrets, new: ProviderSecrets
+    ) -> bool:
+        """Write `new` over the secrets, and nothing else, only if they are still `old`:
+        False, writing nothing, when the row was deleted or its secrets changed meanwhile."""
+        ...
+
     async def delete(self, provider_id: uuid.UUID) -> bool: ...

@@ -16,7 +16,7 @@ from application.use_cases.provider_secrets import (
 )
 from application.use_cases.services import LlmServices
 from application.use_cases.tenants_access import require_tenant
-from domain.errors import DuplicateName, NotFound
+from domain.errors import Conflict, DomainError, DuplicateName, NotFound
 from domain.ids import new_id
 from domain.principal import Principal
 from domain.provider import LlmProvider, ProviderStatus, check_provider_key, key_hint
@@ -189,7 +189,10 @@ class RotateProvider:
             provider.key_hint = key_hint(api_key)
             provider.updated_at = self._s.clock.now()
             sealed = seal_provider_secrets(box, provider, api_key, binding.virtual_key)
-            await self._uow.providers.update(provider, sealed)
+            # Only over the row as it was read: a plain update would resurrect a provider
+            # being deleted, or drop a concurrent rotation's key without revoking it.
+            if not await self._uow.providers.rebind(provider, sealed, old.virtual_key_id):
+                raise await self._superseded(principal, tenant_id, provider_id, old)
             await self._uow.commit()
 
         binding = await _bound_or_undone(self._s, principal, provider, api_key, store)
@@ -198,6 +201,20 @@ class RotateProvider:
             await _record_aside(self._s, principal, orphans)
             raise OldKeyNotRevoked()
         return ProviderWithKey(provider, binding.virtual_key)
+
+    async def _superseded(
+        self, principal: Principal, tenant_id: uuid.UUID, provider_id: uuid.UUID, old: Binding
+    ) -> DomainError:
+        """The row was deleted, is being deleted or was rotated by another request since it
+        was read. `_bound_or_undone` undoes the new binding; the old one is no row's any
+        more, so revoke it too: whoever took the row over revokes it as well, and revoking
+        twice is harmless where forgetting it would leak a live key."""
+        orphans = await unbind(self._s.gateway, old, tenant_id, self._s.box, self._s.clock)
+        await _record_aside(self._s, principal, orphans)
+        current = await self._uow.providers.get(provider_id)
+        if current is not None and current.is_active:
+            return Conflict("The provider was rotated by another request meanwhile")
+        return NotFound("Provider")
 
 
 class OldKeyNotRevoked(GatewayError):

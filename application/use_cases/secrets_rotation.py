@@ -7,11 +7,13 @@ killed midway loses nothing: the next run skips what is already on the current k
 import uuid
 from collections.abc import Callable
 
+from application.ports.provider_repository import ProviderSecrets
 from application.ports.secret_box import SecretBox
-from application.ports.unit_of_work import UnitOfWorkFactory
+from application.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
 from application.use_cases.gateway_binding import orphan_key_context
 from application.use_cases.provider_secrets import needs_reseal, reseal
 from domain.principal import CONSOLE_OPERATOR
+from domain.provider import LlmProvider
 
 Progress = Callable[[int, int], None]  # (rows looked at, secrets re-encrypted) so far
 
@@ -35,9 +37,7 @@ class RotateSecrets:
                 await uow.scope_to(CONSOLE_OPERATOR)
                 batch = await uow.providers.list_sealed(after, self._batch_size)
                 for provider, secrets in batch:
-                    if needs_reseal(self._box, secrets):
-                        await uow.providers.update(provider, reseal(self._box, provider, secrets))
-                        resealed += 1
+                    resealed += await self._reseal_provider(uow, provider, secrets)
                 await uow.commit()
             if not batch:
                 break
@@ -47,6 +47,21 @@ class RotateSecrets:
                 self._progress(seen, resealed)
         return resealed + await self._rotate_orphans()
 
+    async def _reseal_provider(
+        self, uow: UnitOfWork, provider: LlmProvider, secrets: ProviderSecrets
+    ) -> int:
+        """1 if resealed. Batches are read without locks (a lock held while a tenant's
+        rotation waits on the row can deadlock), so the write is a compare-and-swap on the
+        secrets read: a row rotated meanwhile is read again and its new secrets resealed,
+        never its old ones written back."""
+        current: ProviderSecrets | None = secrets
+        while current is not None and needs_reseal(self._box, current):
+            fresh = reseal(self._box, provider, current)
+            if await uow.providers.replace_secrets(provider.id, current, fresh):
+                return 1
+            current = await uow.providers.secrets(provider.id)  # None: deleted meanwhile
+        return 0
+
     async def _rotate_orphans(self) -> int:
         resealed = 0
         async with self._uow_factory() as uow:
@@ -55,8 +70,11 @@ class RotateSecrets:
                 secret = orphan.secret
                 if secret is not None and self._box.needs_rotation(secret):
                     context = orphan_key_context(orphan)
-                    orphan.secret = self._box.seal(self._box.open(secret, context), context)
-                    await uow.orphans.update(orphan)
-                    resealed += 1
+                    fresh = self._box.seal(self._box.open(secret, context), context)
+                    # An orphan's secret never changes otherwise: a miss means it was
+                    # reconciled (deleted) or resealed by another run, so skip it. Only the
+                    # secret is written: reconcile's attempts and last_error are kept.
+                    if await uow.orphans.replace_secret(orphan.id, secret, fresh):
+                        resealed += 1
             await uow.commit()
         return resealed

@@ -100,6 +100,49 @@ async def test_provider_update_with_and_without_secrets(uow_factory: UnitOfWorkF
         assert again is not None and again.deployment_id == "dep-new"
 
 
+async def test_rebind_only_over_the_row_as_it_was_read(uow_factory: UnitOfWorkFactory) -> None:
+    tenant_id = await new_tenant(uow_factory)
+    provider, _ = await stored(uow_factory, tenant_id)
+    held, fresh = provider.virtual_key_id, some_secrets("k2")
+    rotated = a_provider(tenant_id, id=provider.id, provider_name=provider.provider_name)
+    async with scoped(uow_factory, as_tenant(tenant_id)) as uow:
+        assert not await uow.providers.rebind(rotated, fresh, "tok-someone-else")
+        assert not await uow.providers.rebind(a_provider(tenant_id), fresh, held)  # no row
+        assert await uow.providers.rebind(rotated, fresh, held)
+        await uow.commit()
+    async with scoped(uow_factory, as_tenant(tenant_id)) as uow:
+        loaded = await uow.providers.get(provider.id)
+        assert loaded is not None and fields(loaded) == fields(rotated)
+        assert await uow.providers.secrets(provider.id) == fresh
+        assert not await uow.providers.rebind(provider, some_secrets(), held)  # moved on
+        loaded.status = ProviderStatus.REVOKING
+        await uow.providers.update(loaded)
+        await uow.commit()
+    async with scoped(uow_factory, as_tenant(tenant_id)) as uow:  # being deleted
+        assert not await uow.providers.rebind(rotated, some_secrets(), rotated.virtual_key_id)
+        assert await uow.providers.secrets(provider.id) == fresh
+
+
+async def test_replace_secrets_only_if_unchanged(uow_factory: UnitOfWorkFactory) -> None:
+    tenant_id = await new_tenant(uow_factory)
+    provider, secrets = await stored(uow_factory, tenant_id)
+    provider.status = ProviderStatus.REVOKING  # set meanwhile: replace_secrets keeps it
+    async with scoped(uow_factory, as_tenant(tenant_id)) as uow:
+        await uow.providers.update(provider)
+        await uow.commit()
+    resealed = some_secrets("k2")
+    async with scoped(uow_factory, OPERATOR) as uow:
+        assert not await uow.providers.replace_secrets(provider.id, some_secrets(), resealed)
+        assert not await uow.providers.replace_secrets(uuid.uuid4(), secrets, resealed)
+        assert await uow.providers.replace_secrets(provider.id, secrets, resealed)
+        assert not await uow.providers.replace_secrets(provider.id, secrets, some_secrets())
+        await uow.commit()
+    async with scoped(uow_factory, as_tenant(tenant_id)) as uow:
+        loaded = await uow.providers.get(provider.id)
+        assert loaded is not None and fields(loaded) == fields(provider)
+        assert await uow.providers.secrets(provider.id) == resealed
+
+
 async def test_duplicate_provider_name_and_unknown_tenant(uow_factory: UnitOfWorkFactory) -> None:
     a, b = await new_tenant(uow_factory), await new_tenant(uow_factory)
     await stored(uow_factory, a, provider_name="anthropic")
@@ -263,6 +306,33 @@ async def test_orphans_are_write_only_for_tenants(uow_factory: UnitOfWorkFactory
         await uow.commit()
     async with scoped(uow_factory, OPERATOR) as uow:
         assert orphan.id not in {o.id for o in await uow.orphans.list(10_000)}
+
+
+async def test_orphan_secret_is_replaced_only_if_unchanged(
+    uow_factory: UnitOfWorkFactory,
+) -> None:
+    orphan = an_orphan(await new_tenant(uow_factory))
+    old, resealed = orphan.secret, SealedSecret("k2", b"resealed")
+    assert old is not None
+    async with scoped(uow_factory, OPERATOR) as uow:
+        await uow.orphans.add(orphan)
+        await uow.commit()
+    async with scoped(uow_factory, OPERATOR) as uow:
+        orphan.attempts, orphan.last_error = 5, "GatewayUnavailable"  # reconcile, meanwhile
+        await uow.orphans.update(orphan)
+        await uow.commit()
+    async with scoped(uow_factory, OPERATOR) as uow:
+        assert not await uow.orphans.replace_secret(orphan.id, resealed, old)
+        assert not await uow.orphans.replace_secret(uuid.uuid4(), old, resealed)
+        assert await uow.orphans.replace_secret(orphan.id, old, resealed)
+        await uow.commit()
+    async with scoped(uow_factory, OPERATOR) as uow:
+        [loaded] = [o for o in await uow.orphans.list(10_000) if o.id == orphan.id]
+        assert (loaded.secret, loaded.attempts, loaded.last_error) == (
+            resealed, 5, "GatewayUnavailable",
+        )  # fmt: skip
+        await uow.orphans.delete(orphan.id)
+        await uow.commit()
 
 
 async def test_writes_outside_the_scope_or_to_missing_rows_are_not_found(

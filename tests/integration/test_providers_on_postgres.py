@@ -248,10 +248,6 @@ async def test_another_tenant_gets_404_everywhere(env: Env) -> None:
     assert env.gateway.log == [] and len(env.gateway.live_keys()) == 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="KNOWN: a rotation racing a delete leaves the new virtual key live (open bug)",
-)
 async def test_rotation_racing_a_delete_leaks_nothing(env: Env) -> None:
     created = await add_provider(env.client, env.tenant_id, env.headers)
 

@@ -195,10 +195,6 @@ class RacingUnitOfWork(SqlUnitOfWork):
         return self
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="KNOWN: secrets rotate can write back a provider rotated meanwhile (open bug)",
-)
 async def test_secrets_rotation_does_not_undo_a_concurrent_provider_rotation(
     own_db: tuple[str, AsyncEngine],
 ) -> None:

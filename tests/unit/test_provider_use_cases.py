@@ -9,6 +9,7 @@ from adapters.in_memory.store import InMemoryStore
 from adapters.in_memory.unit_of_work import InMemoryUnitOfWork
 from adapters.system import SystemClock
 from application.gateway_errors import GatewayUnavailable
+from application.ports.llm_types import VirtualKey
 from application.ports.orphan_repository import GatewayOrphan
 from application.use_cases.executions import ExecuteAgent
 from application.use_cases.gateway_binding import orphan_key_context
@@ -24,7 +25,7 @@ from application.use_cases.providers import (
 )
 from application.use_cases.services import LlmServices
 from application.use_cases.tenants import DeleteTenant
-from domain.errors import DuplicateName, InvalidValue, NotFound, Refused
+from domain.errors import Conflict, DuplicateName, InvalidValue, NotFound, Refused
 from domain.principal import CONSOLE_OPERATOR, Principal
 from domain.provider import ProviderStatus
 from tests.support.factories import a_tenant, an_agent
@@ -209,6 +210,72 @@ async def test_rotation_whose_old_key_survives_is_reported_and_recorded(world: W
     world.gateway.down = set()
     await ReconcileGateway(world.uow(), world.services)()
     assert world.gateway.registry.key_info(old.virtual_key).status == "revoked"
+    assert world.orphans() == []
+
+
+async def test_rotation_racing_a_delete_revokes_both_keys(world: World) -> None:
+    old = await world.create()
+
+    def concurrent_delete(method: str) -> None:
+        if method == "create_virtual_key":  # committed while the new key is being minted
+            world.store.providers.pop(old.provider.id, None)
+
+    world.gateway.on_call = concurrent_delete
+    with pytest.raises(NotFound):
+        await RotateProvider(await world.scoped(), world.services)(
+            world.tenant, world.tenant_id, old.provider.id
+        )
+    assert world.gateway.live_keys() == [] and world.gateway.registry.deployments == {}
+    assert world.orphans() == [] and world.store.providers == {}
+
+
+async def test_rotation_racing_a_delete_with_the_gateway_down_records_orphans(
+    world: World,
+) -> None:
+    old = await world.create()
+
+    def concurrent_delete(method: str) -> None:
+        if method == "create_virtual_key":
+            world.store.providers.pop(old.provider.id, None)
+            world.gateway.down = {"revoke_key", "remove_deployment"}
+
+    world.gateway.on_call = concurrent_delete
+    with pytest.raises(NotFound):
+        await RotateProvider(await world.scoped(), world.services)(
+            world.tenant, world.tenant_id, old.provider.id
+        )
+    assert sorted(o.kind for o in world.orphans()) == ["deployment"] * 2 + ["virtual_key"] * 2
+    world.gateway.on_call, world.gateway.down = None, set()
+    await ReconcileGateway(world.uow(), world.services)()
+    assert world.gateway.live_keys() == [] and world.gateway.registry.deployments == {}
+
+
+async def test_losing_a_rotation_race_is_a_conflict_and_leaks_nothing(world: World) -> None:
+    old = await world.create()
+    winner: list[ProviderWithKey] = []
+    mint, raced = world.gateway.create_virtual_key, False
+
+    async def rotate() -> ProviderWithKey:
+        return await RotateProvider(await world.scoped(), world.services)(
+            world.tenant, world.tenant_id, old.provider.id
+        )
+
+    async def another_rotation_first(
+        models: list[str], alias: str, max_budget: float | None, metadata: dict[str, str]
+    ) -> VirtualKey:
+        nonlocal raced
+        if not raced:  # while the loser mints its key, the winner runs to the end
+            raced = True
+            winner.append(await rotate())
+        return await mint(models, alias, max_budget, metadata)
+
+    world.gateway.create_virtual_key = another_rotation_first  # type: ignore[method-assign]
+    with pytest.raises(Conflict):
+        await rotate()
+    assert world.gateway.live_keys() == [winner[0].virtual_key]
+    row = world.store.providers[old.provider.id]
+    assert open_virtual_key(BOX, row.provider, row.secrets) == winner[0].virtual_key
+    assert set(world.gateway.registry.deployments) == {row.provider.deployment_id}
     assert world.orphans() == []
 
 
