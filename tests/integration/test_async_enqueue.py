@@ -7,7 +7,7 @@ import json
 import socket
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any, cast
 
@@ -27,26 +27,12 @@ from adapters.dramatiq_queue.broker import (
 from adapters.dramatiq_queue.queue import DramatiqJobQueue
 from application.errors import QueueUnavailable
 from tests.support.processes import free_port
-from tests.support.redis import flush, redis_url
+from tests.support.redis import flush
 
 QUEUE_KEY = f"{NAMESPACE}:{EXECUTIONS_QUEUE}"
 MESSAGES_KEY = f"{QUEUE_KEY}.msgs"
 # Differ between any two messages; everything else must be identical.
 PER_MESSAGE = ("message_id", "message_timestamp")
-
-
-@pytest.fixture(scope="module")
-def redis_base() -> Iterator[str]:
-    with redis_url() as url:
-        yield url
-
-
-@pytest.fixture
-def broker(redis_base: str) -> Iterator[RedisBroker]:
-    flush(redis_base)
-    made = make_broker(redis_base, heartbeat_timeout_ms=1_000)
-    yield made
-    made.close()
 
 
 @pytest.fixture

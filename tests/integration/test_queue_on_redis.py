@@ -20,7 +20,6 @@ from adapters.dramatiq_queue.broker import (
     EXECUTIONS_QUEUE,
     RUN_EXECUTION,
     dead_letter_count,
-    make_broker,
 )
 from adapters.dramatiq_queue.queue import DramatiqJobQueue
 from adapters.fake_llm.gateway import FakeLlmGateway
@@ -36,19 +35,12 @@ from entrypoints.http.app import create_app
 from entrypoints.settings import Settings
 from entrypoints.worker import runtime as worker_runtime
 from tests.support.postgres import scratch_database
-from tests.support.redis import flush, redis_url
 from tests.support.sql_app import TEST_SECRET_KEYS, bearer, issue_operator_key
 
 pytestmark = pytest.mark.postgres
 Json = dict[str, Any]
 
 REQUEUE_AFTER = timedelta(seconds=1)
-
-
-@pytest.fixture(scope="module")
-def redis_base() -> Iterator[str]:
-    with redis_url() as url:
-        yield url
 
 
 @pytest.fixture(scope="module")
@@ -64,14 +56,6 @@ async def engine(queue_db: str) -> AsyncIterator[AsyncEngine]:
     created = create_runtime_engine(queue_db, pool_size=5)
     yield created
     await created.dispose()
-
-
-@pytest.fixture
-def broker(redis_base: str) -> Iterator[RedisBroker]:
-    flush(redis_base)
-    made = make_broker(redis_base, heartbeat_timeout_ms=1_000)
-    yield made
-    made.close()
 
 
 @pytest.fixture
