@@ -39,7 +39,7 @@ class DramatiqJobQueue:
     needs no actor code, only the broker.
 
     On a RedisBroker the message goes out on redis-py's asyncio client (see
-    `_AsyncRedisEnqueue`): a thread hop per enqueue cost about a third of a request's CPU.
+    `_AsyncRedisEnqueue`): a thread hop per enqueue cost about a third of the enqueue's CPU.
     Any other broker (the StubBroker in unit tests) is called in a thread."""
 
     def __init__(self, broker: Broker) -> None:
