@@ -109,22 +109,6 @@ def _env(url: str) -> dict[str, str]:
     return env
 
 
-class QueueServer(service.Server):
-    """`agentkeel serve` as bench/service.py starts it, with the broker's URL."""
-
-    def __init__(self, url: str, logfile: Path) -> None:
-        self.port = service.free_port()
-        self.base = f"http://127.0.0.1:{self.port}"
-        self._log = logfile.open("w")
-        self.proc = subprocess.Popen(
-            [str(VENV_BIN / "agentkeel"), "serve", "--host", "127.0.0.1", "--port", str(self.port)],
-            env=_env(url),
-            stdout=self._log,
-            stderr=subprocess.STDOUT,
-        )
-        self.pid = self.proc.pid
-
-
 class Worker:
     """`agentkeel worker --processes 1 --threads T` (one process); stopped by its PID only."""
 
@@ -254,6 +238,15 @@ def smoke(base: str, pairs: list[tuple[str, str]]) -> tuple[bool, str]:
 # --------------------------------------------------------------------------- CPU counters
 
 
+def _tree(pid: int) -> list[int]:
+    """The process and its children (`serve --workers N` forks N uvicorn workers)."""
+    try:
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except OSError:
+        children = []
+    return [pid, *map(int, children)]
+
+
 def _ticks(pids: list[int]) -> int:
     total = 0
     for pid in pids:
@@ -297,7 +290,7 @@ class Sample:
     @classmethod
     def take(cls, pid: int, done: int = 0) -> "Sample":
         b, a = _machine()
-        return cls(time.monotonic(), done, _ticks([pid]), _ticks(_named("postgres")),
+        return cls(time.monotonic(), done, _ticks(_tree(pid)), _ticks(_named("postgres")),
                    _ticks(_named("redis-server")), b, a)  # fmt: skip
 
 
@@ -423,7 +416,7 @@ def run_wrk(base: str, pairs_file: Path, conns: int, duration: int, logfile: Pat
 
 
 def accept(base: str, pairs_file: Path, server_pid: int, conns: int, warm: int, duration: int,
-           logfile: Path) -> QueueAcceptRow | None:  # fmt: skip
+           logfile: Path, processes: int = 1) -> QueueAcceptRow | None:  # fmt: skip
     if warm > 0:
         run_wrk(base, pairs_file, conns, warm, logfile, "accept warm-up")
     a = Sample.take(server_pid)
@@ -433,6 +426,7 @@ def accept(base: str, pairs_file: Path, server_pid: int, conns: int, warm: int, 
         return None
     requests = max(1, int(v.get("requests", "0")))
     row = QueueAcceptRow(
+        processes=processes,
         conns=conns,
         requests=requests,
         rps=float(v.get("rps", "nan")),
@@ -446,7 +440,8 @@ def accept(base: str, pairs_file: Path, server_pid: int, conns: int, warm: int, 
         svc_us_req=1e6 * u.proc_s / requests,
         pg_us_req=1e6 * u.pg_s / requests,
     )
-    log(f"accept c={conns}: rps={row.rps:.1f} p50={row.p50_ms:.1f}ms p99={row.p99_ms:.1f}ms "
+    log(f"accept c={conns} processes={processes}: rps={row.rps:.1f} p50={row.p50_ms:.1f}ms "
+        f"p99={row.p99_ms:.1f}ms "
         f"errors={row.errors} svc_cpu={row.svc_cpu:.0f}% pg_cpu={row.pg_cpu:.0f}%")  # fmt: skip
     return row
 
@@ -602,7 +597,7 @@ def _floats(text: str) -> list[float]:
     return [float(x) for x in text.replace(" ", "").split(",") if x and float(x) > 0]
 
 
-def measure(out_dir: Path) -> tuple[QueueAcceptRow | None, list[QueueDrainRow], list[str]]:
+def measure(out_dir: Path) -> tuple[list[QueueAcceptRow], list[QueueDrainRow], list[str]]:
     tenants = int(env_str("BENCH_QUEUE_TENANTS", "4"))
     agents = int(env_str("BENCH_QUEUE_AGENTS", "5"))
     conns = int(env_str("BENCH_QUEUE_CONNS", env_str("LOAD_CONNS", "32")))
@@ -613,6 +608,7 @@ def measure(out_dir: Path) -> tuple[QueueAcceptRow | None, list[QueueDrainRow], 
     rates = _floats(env_str("BENCH_QUEUE_STEADY_RATES", "50,5"))
     steady_s = float(env_str("BENCH_QUEUE_STEADY_DURATION", "10"))
     timeout = float(env_str("BENCH_QUEUE_DRAIN_TIMEOUT", "300"))
+    processes = int(env_str("BENCH_QUEUE_SERVE_PROCESSES", "2"))
     notes = [
         f"setup: `agentkeel serve` (1 process, pool {POOL_SIZE}, database {QUEUE_DB}, "
         f"AGENTKEEL_REDIS_URL={REDIS_URL} so serve runs no workers, sandbox gateway); "
@@ -624,8 +620,8 @@ def measure(out_dir: Path) -> tuple[QueueAcceptRow | None, list[QueueDrainRow], 
     flush_redis()
     url = recreate_database()
     operator = service.operator_key(url)
-    server = QueueServer(url, out_dir / "queue_server.log")
-    accept_row: QueueAcceptRow | None = None
+    server = service.Server(url, out_dir / "queue_server.log", env=_env(url))
+    accepts: list[QueueAcceptRow] = []
     rows: list[QueueDrainRow] = []
     wlog, wrk_log, timeline = (out_dir / f"queue_{n}" for n in ("worker.log", "load.log",
                                                                  "timeline.txt"))  # fmt: skip
@@ -641,10 +637,11 @@ def measure(out_dir: Path) -> tuple[QueueAcceptRow | None, list[QueueDrainRow], 
         notes.append(f"smoke: {smoke_text}")
         if not ok:
             log("queue smoke test FAILED: not loading")
-            return None, rows, notes
+            return accepts, rows, notes
 
         # 1. acceptance only
         accept_row = accept(server.base, pairs_file, server.pid, conns, warm, duration, wrk_log)
+        accepts += [accept_row] if accept_row is not None else []
         notes.append(f"loadavg after accept: {loadavg()}")
 
         # 2. drain a backlog with one worker process, per thread count
@@ -657,7 +654,7 @@ def measure(out_dir: Path) -> tuple[QueueAcceptRow | None, list[QueueDrainRow], 
             upto = newest_created(url)
             with redis_client() as rc:
                 msgs = rc.hlen(MSGS_KEY)
-            label = "drain-accept-backlog" if i == 0 and accept_row is not None else "drain-batch"
+            label = "drain-accept-backlog" if i == 0 and accepts else "drain-batch"
             log(f"{label} T={t}: {backlog} queued, {msgs} messages in Redis; starting the worker")
             if msgs != backlog:
                 notes.append(f"{label} T={t}: {backlog} queued rows but {msgs} Redis messages")
@@ -713,25 +710,40 @@ def measure(out_dir: Path) -> tuple[QueueAcceptRow | None, list[QueueDrainRow], 
             )
     finally:
         server.stop()
-    return accept_row, rows, notes
+    if processes > 1 and accepts:
+        accepts += accept_with_processes(url, out_dir, pairs_file, processes, conns, warm, duration)
+    return accepts, rows, notes
+
+
+def accept_with_processes(url: str, out_dir: Path, pairs_file: Path, processes: int, conns: int,
+                          warm: int, duration: int) -> list[QueueAcceptRow]:  # fmt: skip
+    """The accept step again, on `serve --workers N` (the same database; no worker)."""
+    server = service.Server(url, out_dir / f"queue_server_{processes}.log", env=_env(url),
+                            args=("--workers", str(processes)))  # fmt: skip
+    try:
+        server.wait_ready()
+        row = accept(server.base, pairs_file, server.pid, conns, warm, duration,
+                     out_dir / "queue_load.log", processes)  # fmt: skip
+    finally:
+        server.stop()
+    return [row] if row is not None else []
 
 
 def section(out_dir: Path) -> list[str]:
     """For bench/run.py: measure, save queue.tsv, return the rendered lines (never raises)."""
     try:
-        accept_row, rows, notes = measure(out_dir)
+        accepts, rows, notes = measure(out_dir)
     except Exception as exc:  # report the rest of the run anyway
         log(f"queue measurement failed: {type(exc).__name__}: {exc}")
         return [f"== queue: FAILED: {type(exc).__name__}: {exc}"]
-    write_tsv(accept_row, rows, out_dir / "queue.tsv")
-    return render_queue(accept_row, rows, notes)
+    write_tsv(accepts, rows, out_dir / "queue.tsv")
+    return render_queue(accepts, rows, notes)
 
 
-def write_tsv(accept_row: QueueAcceptRow | None, rows: list[QueueDrainRow], path: Path) -> None:
+def write_tsv(accepts: list[QueueAcceptRow], rows: list[QueueDrainRow], path: Path) -> None:
     with path.open("w") as f:
-        if accept_row is not None:
-            a = accept_row
-            f.write(f"accept\tc={a.conns}\t{a.rps:.1f}\t{a.p50_ms:.3f}\t{a.p99_ms:.3f}\t"
+        for a in accepts:
+            f.write(f"accept\tp={a.processes}\tc={a.conns}\t{a.rps:.1f}\t{a.p50_ms:.3f}\t{a.p99_ms:.3f}\t"
                     f"{a.errors}\t{a.svc_cpu:.0f}\t{a.busy:.0f}\n")  # fmt: skip
         for r in rows:
             f.write(f"{r.label}\tT={r.threads}\t{r.done_per_s:.1f}\t{r.q50_ms:.1f}\t"

@@ -233,6 +233,7 @@ QUEUE_WORKER_TARGET = 300.0  # completed executions/s through one worker process
 
 @dataclass(frozen=True, slots=True)
 class QueueAcceptRow:
+    processes: int  # of `agentkeel serve`
     conns: int
     requests: int
     rps: float
@@ -269,7 +270,7 @@ class QueueDrainRow:
     complete: bool
 
 
-def render_queue(accept: QueueAcceptRow | None, rows: list[QueueDrainRow],
+def render_queue(accepts: list[QueueAcceptRow], rows: list[QueueDrainRow],
                  notes: list[str]) -> list[str]:  # fmt: skip
     lines = [
         "== queue: POST /api/agents/{id}/executions (no worker) and one `agentkeel worker` "
@@ -278,17 +279,17 @@ def render_queue(accept: QueueAcceptRow | None, rows: list[QueueDrainRow],
         "cpu = % of one core (svc/wrk = the serve/worker process, pg = all postgres "
         "processes, rds = redis-server); busy = machine; us/req, us/msg = CPU per request/message",
     ]
-    fmt = "{:<8} {:>3} {:>8} {:>8} {:>8} {:>8} {:>6} {:>7} {:>6} {:>6} {:>4} {:>10} {:>9}"
-    lines.append(fmt.format("accept", "c", "requests", "rps", "p50_ms", "p99_ms", "errors",
-                            "svc_cpu", "pg_cpu", "rds", "busy", "svc_us/req",
+    fmt = "{:<8} {:>5} {:>3} {:>8} {:>8} {:>8} {:>8} {:>6} {:>7} {:>6} {:>6} {:>4} {:>10} {:>9}"
+    lines.append(fmt.format("accept", "procs", "c", "requests", "rps", "p50_ms", "p99_ms",
+                            "errors", "svc_cpu", "pg_cpu", "rds", "busy", "svc_us/req",
                             "pg_us/req"))  # fmt: skip
-    if accept is not None:
-        a = accept
-        lines.append(fmt.format("submit", a.conns, a.requests, f"{a.rps:.1f}", f"{a.p50_ms:.2f}",
-                                f"{a.p99_ms:.2f}", a.errors, f"{a.svc_cpu:.0f}",
-                                f"{a.pg_cpu:.0f}", f"{a.redis_cpu:.0f}", f"{a.busy:.0f}",
-                                f"{a.svc_us_req:.0f}", f"{a.pg_us_req:.0f}"))  # fmt: skip
-    else:
+    for a in accepts:
+        lines.append(fmt.format("submit", a.processes, a.conns, a.requests, f"{a.rps:.1f}",
+                                f"{a.p50_ms:.2f}", f"{a.p99_ms:.2f}", a.errors,
+                                f"{a.svc_cpu:.0f}", f"{a.pg_cpu:.0f}", f"{a.redis_cpu:.0f}",
+                                f"{a.busy:.0f}", f"{a.svc_us_req:.0f}",
+                                f"{a.pg_us_req:.0f}"))  # fmt: skip
+    if not accepts:
         lines.append("(no accept row: see the log above)")
     lines.append("")
     fmt = ("{:<20} {:>2} {:>6} {:>7} {:>7} {:>8} {:>8} {:>7} {:>7} {:>5} {:>7} {:>6} {:>4} "
@@ -312,12 +313,12 @@ def render_queue(accept: QueueAcceptRow | None, rows: list[QueueDrainRow],
         "!ok = executions not ending success; '!' after a label: did not drain"
     )
     lines.append("")
-    if accept is not None:
-        verdict = "met" if accept.rps >= QUEUE_ACCEPT_TARGET else "MISSED"
+    for a in accepts:
+        verdict = "met" if a.rps >= QUEUE_ACCEPT_TARGET else "MISSED"
         lines.append(
-            f"API: {accept.rps:.1f} accepted executions/s (p50 {accept.p50_ms:.2f} ms, p99 "
-            f"{accept.p99_ms:.2f} ms, errors {accept.errors}): target >= "
-            f"{QUEUE_ACCEPT_TARGET:,.0f}/s {verdict}"
+            f"API ({a.processes} serve process{'es' if a.processes > 1 else ''}): "
+            f"{a.rps:.1f} accepted executions/s (p50 {a.p50_ms:.2f} ms, p99 {a.p99_ms:.2f} ms, "
+            f"errors {a.errors}): target >= {QUEUE_ACCEPT_TARGET:,.0f}/s {verdict}"
         )
     drains = [r for r in rows if not r.label.startswith("steady") and r.complete]
     if drains:

@@ -6,6 +6,7 @@ import signal
 import socket
 import subprocess
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 import httpx
@@ -85,13 +86,20 @@ def free_port() -> int:
 class Server:
     """`agentkeel serve` as a child process; stopped by its PID only."""
 
-    def __init__(self, url: str, logfile: Path) -> None:
+    def __init__(
+        self,
+        url: str,
+        logfile: Path,
+        env: dict[str, str] | None = None,
+        args: Sequence[str] = (),
+    ) -> None:
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self._log = logfile.open("w")
+        command = [str(VENV_BIN / "agentkeel"), "serve", "--host", "127.0.0.1"]
         self.proc = subprocess.Popen(
-            [str(VENV_BIN / "agentkeel"), "serve", "--host", "127.0.0.1", "--port", str(self.port)],
-            env=service_env(url),
+            [*command, "--port", str(self.port), *args],
+            env=service_env(url) if env is None else env,
             stdout=self._log,
             stderr=subprocess.STDOUT,
         )

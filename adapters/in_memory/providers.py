@@ -1,4 +1,5 @@
 import uuid
+from datetime import datetime
 
 from adapters.in_memory.repositories import oldest_first
 from adapters.in_memory.store import ProviderRow
@@ -58,6 +59,14 @@ class InMemoryProviderRepository:
         if row is None or not held or row.provider.status is not ProviderStatus.ACTIVE:
             return False
         row.provider, row.secrets = provider, secrets
+        self._t.providers.put(row)
+        return True
+
+    async def mark_revoking(self, provider_id: uuid.UUID, held_key_id: str, at: datetime) -> bool:
+        row = self._row(provider_id)
+        if row is None or row.provider.virtual_key_id != held_key_id:
+            return False
+        row.provider.status, row.provider.updated_at = ProviderStatus.REVOKING, at
         self._t.providers.put(row)
         return True
 

@@ -1,4 +1,5 @@
 import uuid
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, insert, select, update
@@ -123,6 +124,16 @@ class SqlProviderRepository:
         )
         with domain_errors():
             result = await self._conn.execute(statement, values)
+        return bool(result.rowcount)
+
+    async def mark_revoking(self, provider_id: uuid.UUID, held_key_id: str, at: datetime) -> bool:
+        # As in `rebind`: checked on the latest committed row, which stays locked until
+        # commit, so a rotation either moved the key first (we miss) or waits and then
+        # finds the row `revoking` (it misses). Only the status is written, never columns
+        # read earlier: they could pair an old key id with a newer sealed key.
+        statement = update(t).where(t.c.id == provider_id, t.c.virtual_key_id == held_key_id)
+        values = {"status": ProviderStatus.REVOKING.value, "updated_at": at}
+        result = await self._conn.execute(statement, values)
         return bool(result.rowcount)
 
     async def replace_secrets(

@@ -1,5 +1,6 @@
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Protocol
 
 from application.ports.secret_box import SealedSecret
@@ -45,6 +46,13 @@ class ProviderRepository(Protocol):
         """Save a provider rotated to a new binding, only if its row is still active and on
         the virtual key `held_key_id` (a compare-and-swap): False, writing nothing, when it
         was deleted, is being deleted or was rotated by someone else since it was read."""
+        ...
+
+    async def mark_revoking(self, provider_id: uuid.UUID, held_key_id: str, at: datetime) -> bool:
+        """Set status `revoking` (and `updated_at`), nothing else, only if the row still
+        holds the virtual key `held_key_id` (a compare-and-swap): False, writing nothing,
+        when it was deleted or rotated to another key since it was read. A row already
+        `revoking` on that key is marked again, so that a retried delete goes through."""
         ...
 
     async def replace_secrets(

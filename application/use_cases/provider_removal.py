@@ -11,10 +11,14 @@ from application.use_cases.gateway_binding import Binding, orphan_key_context, u
 from application.use_cases.provider_secrets import open_virtual_key
 from application.use_cases.providers import get_provider
 from application.use_cases.services import LlmServices
+from domain.errors import Conflict
 from domain.principal import CONSOLE_OPERATOR, Principal
 from domain.provider import LlmProvider, ProviderStatus
 
 log = logging.getLogger("agentkeel.providers")
+# Each miss means a rotation committed in between, a run of gateway round trips: more than
+# a few in a row is a client rotating in a loop, not a race worth waiting out.
+_MARK_ATTEMPTS = 5
 
 
 async def _binding(uow: UnitOfWork, services: LlmServices, provider: LlmProvider) -> Binding:
@@ -37,12 +41,8 @@ class DeleteProvider:
     async def __call__(
         self, principal: Principal, tenant_id: uuid.UUID, provider_id: uuid.UUID
     ) -> bool:
-        provider = await get_provider(self._uow, principal, tenant_id, provider_id)
-        binding = await _binding(self._uow, self._s, provider)
         # Mark first: whatever happens next, the provider can no longer be used.
-        provider.status = ProviderStatus.REVOKING
-        provider.updated_at = self._s.clock.now()
-        await self._uow.providers.update(provider)
+        binding = await self._mark_revoking(principal, tenant_id, provider_id)
         await self._uow.commit()
         failed = await unbind(self._s.gateway, binding, tenant_id, self._s.box, self._s.clock)
         if failed:
@@ -52,6 +52,22 @@ class DeleteProvider:
             await uow.providers.delete(provider_id)
             await uow.commit()
         return True
+
+    async def _mark_revoking(
+        self, principal: Principal, tenant_id: uuid.UUID, provider_id: uuid.UUID
+    ) -> Binding:
+        """Mark the row `revoking` and return the binding it holds then, the one to revoke.
+        The mark only lands on the row as it was read: a rotation committed in between
+        has moved it to a new key, which must be revoked instead of the one read, so read
+        again. Once marked, no rotation can move it (`rebind` refuses a `revoking` row)."""
+        for _ in range(_MARK_ATTEMPTS):
+            provider = await get_provider(self._uow, principal, tenant_id, provider_id)
+            binding = await _binding(self._uow, self._s, provider)
+            held, now = provider.virtual_key_id, self._s.clock.now()
+            if await self._uow.providers.mark_revoking(provider_id, held, now):
+                return binding
+        # Nothing written: the row keeps its current key, live and owned, until a retry.
+        raise Conflict("The provider kept being rotated meanwhile; try again")
 
 
 async def revoke_all_providers(

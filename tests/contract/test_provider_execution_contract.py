@@ -123,6 +123,27 @@ async def test_rebind_only_over_the_row_as_it_was_read(uow_factory: UnitOfWorkFa
         assert await uow.providers.secrets(provider.id) == fresh
 
 
+async def test_mark_revoking_only_over_the_key_as_it_was_read(
+    uow_factory: UnitOfWorkFactory,
+) -> None:
+    tenant_id = await new_tenant(uow_factory)
+    provider, secrets = await stored(uow_factory, tenant_id)
+    held, later = provider.virtual_key_id, NOW + timedelta(hours=1)
+    async with scoped(uow_factory, as_tenant(await new_tenant(uow_factory))) as uow:
+        assert not await uow.providers.mark_revoking(provider.id, held, later)  # invisible
+    async with scoped(uow_factory, as_tenant(tenant_id)) as uow:
+        assert not await uow.providers.mark_revoking(provider.id, "tok-rotated-since", later)
+        assert not await uow.providers.mark_revoking(uuid.uuid4(), held, later)  # no row
+        assert await uow.providers.mark_revoking(provider.id, held, later)
+        await uow.commit()
+    provider.status, provider.updated_at = ProviderStatus.REVOKING, later
+    async with scoped(uow_factory, as_tenant(tenant_id)) as uow:
+        loaded = await uow.providers.get(provider.id)
+        assert loaded is not None and fields(loaded) == fields(provider)  # only those two
+        assert await uow.providers.secrets(provider.id) == secrets
+        assert await uow.providers.mark_revoking(provider.id, held, later)  # a retried delete
+
+
 async def test_replace_secrets_only_if_unchanged(uow_factory: UnitOfWorkFactory) -> None:
     tenant_id = await new_tenant(uow_factory)
     provider, secrets = await stored(uow_factory, tenant_id)

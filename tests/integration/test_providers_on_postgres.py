@@ -13,8 +13,10 @@ from adapters.nacl.secret_box import NaclSecretBox
 from adapters.sqlalchemy.unit_of_work import SqlUnitOfWork
 from adapters.system import SystemClock
 from application.gateway_errors import GatewayUnavailable
-from application.use_cases.provider_removal import ReconcileGateway
+from application.use_cases.provider_removal import DeleteProvider, ReconcileGateway
 from application.use_cases.services import LlmServices
+from domain.principal import Principal
+from domain.provider import LlmProvider
 from tests.support.llm_helpers import (
     FlakyGateway,
     add_provider,
@@ -260,4 +262,67 @@ async def test_rotation_racing_a_delete_leaks_nothing(env: Env) -> None:
         env.url(f"/{created['id']}/rotate"), json={}, headers=env.headers
     )
     assert response.status_code == 404
+    assert env.gateway.live_keys() == [] and env.gateway.registry.deployments == {}
+
+
+async def test_delete_racing_a_rotation_revokes_the_key_the_row_holds(
+    env: Env, sql_engine: AsyncEngine
+) -> None:
+    created = await add_provider(env.client, env.tenant_id, env.headers)
+    tenant_id = uuid.UUID(env.tenant_id)
+    tenant = Principal(key_id=tenant_id, tenant_id=tenant_id)
+    rotated: list[httpx.Response] = []
+    async with SqlUnitOfWork(sql_engine) as uow:
+        await uow.scope_to(tenant)
+        read = uow.providers.get
+
+        async def rotation_commits_right_after_the_read(
+            provider_id: uuid.UUID,
+        ) -> LlmProvider | None:
+            provider = await read(provider_id)
+            if not rotated:  # its own connection and transaction, committed before the mark
+                rotated.append(
+                    await env.client.post(
+                        env.url(f"/{provider_id}/rotate"), json={}, headers=env.headers
+                    )
+                )
+            return provider
+
+        uow.providers.get = rotation_commits_right_after_the_read  # type: ignore[method-assign]
+        done = await DeleteProvider(uow, services(env, sql_engine))(
+            tenant, tenant_id, uuid.UUID(created["id"])
+        )
+    assert rotated[0].status_code == 200, rotated[0].text
+    assert done is True
+    registry = env.gateway.registry
+    assert registry.key_info(rotated[0].json()["virtual_key"]).status == "revoked"
+    assert env.gateway.live_keys() == [] and registry.deployments == {}
+    assert env.rows("SELECT id FROM llm_providers WHERE tenant_id = :tenant") == []
+    assert env.rows("SELECT id FROM gateway_orphans WHERE tenant_id = :tenant") == []
+
+
+async def test_rotation_after_a_delete_marked_the_row_is_refused(
+    env: Env, sql_engine: AsyncEngine
+) -> None:
+    created = await add_provider(env.client, env.tenant_id, env.headers)
+
+    def delete_marks_the_row(method: str) -> None:  # and cannot reach the gateway yet
+        if method == "create_virtual_key":
+            env.rows(
+                "UPDATE llm_providers SET status = 'revoking' WHERE id = :id",
+                id=uuid.UUID(created["id"]),
+            )
+
+    env.gateway.on_call = delete_marks_the_row
+    response = await env.client.post(
+        env.url(f"/{created['id']}/rotate"), json={}, headers=env.headers
+    )
+    assert response.status_code == 404, response.text
+    [row] = env.rows("SELECT status, virtual_key_id FROM llm_providers WHERE tenant_id = :tenant")
+    old_key_id = env.gateway.registry.keys[created["virtual_key"]].token_id
+    assert (row.status, row.virtual_key_id) == ("revoking", old_key_id)  # nothing written
+    env.gateway.on_call = None
+    async with SqlUnitOfWork(sql_engine) as uow:
+        await ReconcileGateway(uow, services(env, sql_engine))()
+    assert env.rows("SELECT id FROM llm_providers WHERE tenant_id = :tenant") == []
     assert env.gateway.live_keys() == [] and env.gateway.registry.deployments == {}
