@@ -6,12 +6,13 @@ from dataclasses import dataclass
 
 from application.errors import SecretUnreadable
 from application.gateway_errors import GatewayError
+from application.ports.orphan_repository import GatewayOrphan
 from application.ports.unit_of_work import UnitOfWork
 from application.use_cases.gateway_binding import Binding, orphan_key_context, unbind
 from application.use_cases.provider_secrets import open_virtual_key
 from application.use_cases.providers import get_provider
 from application.use_cases.services import LlmServices
-from domain.errors import Conflict
+from domain.errors import Conflict, NotFound
 from domain.principal import CONSOLE_OPERATOR, Principal
 from domain.provider import LlmProvider, ProviderStatus
 
@@ -31,6 +32,28 @@ async def _binding(uow: UnitOfWork, services: LlmServices, provider: LlmProvider
     )
 
 
+async def _mark_revoking(
+    uow: UnitOfWork, services: LlmServices, provider: LlmProvider
+) -> Binding | None:
+    """Mark the row of `provider` (as read) `revoking` and return the binding it holds
+    then, the one to revoke; None when the row is gone (whoever deleted it revokes it).
+    The mark only lands on the row as it was read: a rotation committed in between
+    has moved it to a new key, which must be revoked instead of the one read, so read
+    again. Once marked, no rotation can move it (`rebind` refuses a `revoking` row)."""
+    for attempt in range(_MARK_ATTEMPTS):
+        if attempt:  # missed: read the row again, as the rotation left it
+            again = await uow.providers.get(provider.id)
+            if again is None:
+                return None
+            provider = again
+        binding = await _binding(uow, services, provider)
+        held, now = provider.virtual_key_id, services.clock.now()
+        if await uow.providers.mark_revoking(provider.id, held, now):
+            return binding
+    # Nothing written: the row keeps its current key, live and owned, until a retry.
+    raise Conflict("The provider kept being rotated meanwhile; try again")
+
+
 class DeleteProvider:
     """True when the provider is gone; False when the gateway could not be reached and the
     provider stays `revoking` until `agentkeel providers reconcile` finishes it."""
@@ -42,7 +65,10 @@ class DeleteProvider:
         self, principal: Principal, tenant_id: uuid.UUID, provider_id: uuid.UUID
     ) -> bool:
         # Mark first: whatever happens next, the provider can no longer be used.
-        binding = await self._mark_revoking(principal, tenant_id, provider_id)
+        provider = await get_provider(self._uow, principal, tenant_id, provider_id)
+        binding = await _mark_revoking(self._uow, self._s, provider)
+        if binding is None:
+            raise NotFound("Provider")  # deleted by another request since it was read
         await self._uow.commit()
         failed = await unbind(self._s.gateway, binding, tenant_id, self._s.box, self._s.clock)
         if failed:
@@ -53,32 +79,31 @@ class DeleteProvider:
             await uow.commit()
         return True
 
-    async def _mark_revoking(
-        self, principal: Principal, tenant_id: uuid.UUID, provider_id: uuid.UUID
-    ) -> Binding:
-        """Mark the row `revoking` and return the binding it holds then, the one to revoke.
-        The mark only lands on the row as it was read: a rotation committed in between
-        has moved it to a new key, which must be revoked instead of the one read, so read
-        again. Once marked, no rotation can move it (`rebind` refuses a `revoking` row)."""
-        for _ in range(_MARK_ATTEMPTS):
-            provider = await get_provider(self._uow, principal, tenant_id, provider_id)
-            binding = await _binding(self._uow, self._s, provider)
-            held, now = provider.virtual_key_id, self._s.clock.now()
-            if await self._uow.providers.mark_revoking(provider_id, held, now):
-                return binding
-        # Nothing written: the row keeps its current key, live and owned, until a retry.
-        raise Conflict("The provider kept being rotated meanwhile; try again")
 
-
-async def revoke_all_providers(
+async def mark_all_revoking(
     uow: UnitOfWork, services: LlmServices, tenant_id: uuid.UUID
-) -> None:
-    """For tenant deletion: revoke every provider; failures become orphans in `uow`."""
+) -> list[Binding]:
+    """For tenant deletion, step one: mark every provider of the tenant `revoking` in
+    `uow` and return the bindings to revoke once the caller has committed the marks.
+    On Conflict (a provider kept being rotated) the caller commits nothing, and nothing
+    has been revoked yet: the tenant is left whole, not half-deleted."""
+    bindings: list[Binding] = []
     for provider in await uow.providers.list(tenant_id):
-        binding = await _binding(uow, services, provider)
-        orphans = await unbind(services.gateway, binding, tenant_id, services.box, services.clock)
-        for orphan in orphans:
-            await uow.orphans.add(orphan)
+        binding = await _mark_revoking(uow, services, provider)
+        if binding is not None:
+            bindings.append(binding)
+    return bindings
+
+
+async def revoke_all(
+    services: LlmServices, tenant_id: uuid.UUID, bindings: list[Binding]
+) -> list[GatewayOrphan]:
+    """Step two, with the marks committed: revoke every binding; what the gateway refused
+    comes back as orphans, for the caller to record."""
+    orphans: list[GatewayOrphan] = []
+    for binding in bindings:
+        orphans += await unbind(services.gateway, binding, tenant_id, services.box, services.clock)
+    return orphans
 
 
 @dataclass(frozen=True, slots=True)

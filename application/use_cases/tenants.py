@@ -8,7 +8,7 @@ from application.ports.page import Page
 from application.ports.token_generator import TokenGenerator
 from application.ports.unit_of_work import UnitOfWork
 from application.use_cases.api_keys import new_tenant_key
-from application.use_cases.provider_removal import revoke_all_providers
+from application.use_cases.provider_removal import mark_all_revoking, revoke_all
 from application.use_cases.services import LlmServices
 from application.use_cases.tenants_access import require_tenant
 from domain.errors import Forbidden, InvalidValue, NotFound
@@ -96,7 +96,14 @@ class UpdateTenant:
 
 
 class DeleteTenant:
-    """Revokes the tenant's virtual keys at the gateway, then deletes everything it owns."""
+    """Revokes the tenant's virtual keys at the gateway, then deletes everything it owns.
+
+    Its providers are marked `revoking`, and that is committed, before any revocation: a
+    rotation racing the delete either moved its key before the mark (the new key is then
+    the one revoked) or is refused by it and undoes its own binding, so no key outlives
+    its row. What the gateway refuses is recorded as orphans with the delete; should the
+    delete stop between the two commits, the providers stay `revoking` for
+    `agentkeel providers reconcile` and the delete can be retried."""
 
     def __init__(self, uow: UnitOfWork, providers: LlmServices) -> None:
         self._uow, self._providers = uow, providers
@@ -108,6 +115,16 @@ class DeleteTenant:
             raise Forbidden("Only the operator may delete a tenant")
         if await self._uow.tenants.get(tenant_id) is None:
             raise NotFound("Tenant")
-        await revoke_all_providers(self._uow, self._providers, tenant_id)
-        await self._uow.tenants.delete(tenant_id)
+        services = self._providers
+        bindings = await mark_all_revoking(self._uow, services, tenant_id)
         await self._uow.commit()
+        # Committed before the gateway calls, as for one provider: no transaction (nor the
+        # marks' row locks, on which a racing rotation's `rebind` would wait) is held
+        # across them.
+        orphans = await revoke_all(services, tenant_id, bindings)
+        async with services.uow_factory() as uow:
+            await uow.scope_to(principal)
+            for orphan in orphans:  # what the gateway refused, for `providers reconcile`
+                await uow.orphans.add(orphan)
+            await uow.tenants.delete(tenant_id)
+            await uow.commit()

@@ -13,9 +13,11 @@ from adapters.nacl.secret_box import NaclSecretBox
 from adapters.sqlalchemy.unit_of_work import SqlUnitOfWork
 from adapters.system import SystemClock
 from application.gateway_errors import GatewayUnavailable
+from application.ports.llm_types import VirtualKey
 from application.use_cases.provider_removal import DeleteProvider, ReconcileGateway
 from application.use_cases.services import LlmServices
-from domain.principal import Principal
+from application.use_cases.tenants import DeleteTenant
+from domain.principal import CONSOLE_OPERATOR, Principal
 from domain.provider import LlmProvider
 from tests.support.llm_helpers import (
     FlakyGateway,
@@ -326,3 +328,66 @@ async def test_rotation_after_a_delete_marked_the_row_is_refused(
         await ReconcileGateway(uow, services(env, sql_engine))()
     assert env.rows("SELECT id FROM llm_providers WHERE tenant_id = :tenant") == []
     assert env.gateway.live_keys() == [] and env.gateway.registry.deployments == {}
+
+
+async def test_tenant_delete_racing_a_rotation_revokes_the_key_the_row_holds(
+    env: Env, sql_engine: AsyncEngine
+) -> None:
+    made = [
+        await add_provider(env.client, env.tenant_id, env.headers, provider_name=name)
+        for name in ("openai", "anthropic")
+    ]
+    rotated: list[httpx.Response] = []
+    async with SqlUnitOfWork(sql_engine) as uow:
+        await uow.scope_to(CONSOLE_OPERATOR)
+        listed = uow.providers.list
+
+        async def rotation_commits_right_after_the_read(
+            tenant_id: uuid.UUID | None,
+        ) -> list[LlmProvider]:
+            providers = await listed(tenant_id)
+            # Its own connection and transaction, committed before the delete goes on.
+            rotated.append(
+                await env.client.post(
+                    env.url(f"/{made[1]['id']}/rotate"), json={}, headers=env.headers
+                )
+            )
+            return providers
+
+        uow.providers.list = rotation_commits_right_after_the_read  # type: ignore[method-assign]
+        await DeleteTenant(uow, services(env, sql_engine))(
+            CONSOLE_OPERATOR, uuid.UUID(env.tenant_id)
+        )
+    assert rotated[0].status_code == 200, rotated[0].text
+    registry = env.gateway.registry
+    assert registry.key_info(rotated[0].json()["virtual_key"]).status == "revoked"
+    assert env.gateway.live_keys() == [] and registry.deployments == {}
+    assert env.rows("SELECT id FROM tenants WHERE id = :tenant") == []
+    assert env.rows("SELECT id FROM llm_providers WHERE tenant_id = :tenant") == []
+    assert env.rows("SELECT id FROM gateway_orphans WHERE tenant_id = :tenant") == []
+
+
+async def test_rotation_during_a_tenant_delete_is_refused_and_leaks_nothing(env: Env) -> None:
+    created = await add_provider(env.client, env.tenant_id, env.headers)
+    mint = env.gateway.create_virtual_key
+    deleted: list[httpx.Response] = []
+
+    async def tenant_delete_first(
+        models: list[str], alias: str, max_budget: float | None, metadata: dict[str, str]
+    ) -> VirtualKey:
+        # While the rotation mints its key, the whole tenant delete runs and commits.
+        deleted.append(
+            await env.client.delete(f"/api/tenants/{env.tenant_id}", headers=env.operator)
+        )
+        return await mint(models, alias, max_budget, metadata)
+
+    env.gateway.create_virtual_key = tenant_delete_first  # type: ignore[method-assign]
+    response = await env.client.post(
+        env.url(f"/{created['id']}/rotate"), json={}, headers=env.headers
+    )
+    assert deleted[0].status_code == 204, deleted[0].text
+    assert response.status_code == 404, response.text
+    assert env.gateway.live_keys() == [] and env.gateway.registry.deployments == {}
+    assert env.rows("SELECT id FROM tenants WHERE id = :tenant") == []
+    assert env.rows("SELECT id FROM llm_providers WHERE tenant_id = :tenant") == []
+    assert env.rows("SELECT id FROM gateway_orphans WHERE tenant_id = :tenant") == []
