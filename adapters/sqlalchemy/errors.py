@@ -3,6 +3,7 @@
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
+import psycopg
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
@@ -27,18 +28,29 @@ _RLS_VIOLATION = "42501"
 
 @contextmanager
 def domain_errors() -> Iterator[None]:
+    """Around SQLAlchemy's execute (errors wrapped in DBAPIError) and the unit of work's
+    own messages on the driver (psycopg's errors as they are)."""
     try:
         yield
-    except DBAPIError as exc:
-        diag = getattr(exc.orig, "diag", None)
+    except (DBAPIError, psycopg.Error) as exc:
+        driver_error = exc.orig if isinstance(exc, DBAPIError) else exc
+        diag = getattr(driver_error, "diag", None)
         make_error = CONSTRAINT_ERRORS.get(getattr(diag, "constraint_name", None) or "")
         if make_error is not None:
             raise make_error() from exc
-        if getattr(exc.orig, "sqlstate", None) == _RLS_VIOLATION:
+        if getattr(driver_error, "sqlstate", None) == _RLS_VIOLATION:
             raise NotFound("Tenant") from exc
         raise
 
 
 def is_database_unavailable(exc: BaseException) -> bool:
     """Connection refused, pool exhausted, server gone: the kinds a retry may cure."""
-    return isinstance(exc, OperationalError | InterfaceError | PoolTimeout | ConnectionError)
+    return isinstance(
+        exc,
+        OperationalError
+        | InterfaceError
+        | PoolTimeout
+        | ConnectionError
+        | psycopg.OperationalError
+        | psycopg.InterfaceError,
+    )

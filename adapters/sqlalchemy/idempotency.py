@@ -3,14 +3,14 @@ from datetime import datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.ext.asyncio import AsyncConnection
 
+from adapters.sqlalchemy.executor import Executor
 from adapters.sqlalchemy.tables import idempotency_keys as t
 from application.ports.idempotency_repository import IdempotencyRecord
 
 
 class SqlIdempotencyRepository:
-    def __init__(self, conn: AsyncConnection) -> None:
+    def __init__(self, conn: Executor) -> None:
         self._conn = conn
 
     async def lock(self, tenant_id: uuid.UUID, key: str) -> bool:

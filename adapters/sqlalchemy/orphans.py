@@ -2,9 +2,9 @@ import uuid
 from typing import Any
 
 from sqlalchemy import delete, insert, select, update
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from adapters.sqlalchemy.errors import domain_errors
+from adapters.sqlalchemy.executor import Executor
 from adapters.sqlalchemy.tables import gateway_orphans as t
 from application.ports.orphan_repository import GatewayOrphan
 from application.ports.secret_box import SealedSecret
@@ -42,7 +42,7 @@ def _orphan(row: Any) -> GatewayOrphan:
 
 
 class SqlOrphanRepository:
-    def __init__(self, conn: AsyncConnection) -> None:
+    def __init__(self, conn: Executor) -> None:
         self._conn = conn
 
     async def add(self, orphan: GatewayOrphan) -> None:

@@ -3,9 +3,9 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, insert, select, update
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from adapters.sqlalchemy.errors import domain_errors
+from adapters.sqlalchemy.executor import Executor
 from adapters.sqlalchemy.tables import llm_providers as t
 from application.ports.provider_repository import ProviderSecrets
 from application.ports.secret_box import SealedSecret
@@ -55,7 +55,7 @@ def _secrets(row: Any) -> ProviderSecrets:
 
 
 class SqlProviderRepository:
-    def __init__(self, conn: AsyncConnection) -> None:
+    def __init__(self, conn: Executor) -> None:
         self._conn = conn
         # Rows read in this unit of work carry their sealed secrets; keep them so that
         # `secrets()` right after `list()`/`get()` (every BYOK run) costs no round trip.

@@ -8,9 +8,9 @@ import uuid
 from typing import Any
 
 from sqlalchemy import bindparam, delete, func, insert, select, update
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from adapters.sqlalchemy.errors import domain_errors
+from adapters.sqlalchemy.executor import Executor
 from adapters.sqlalchemy.tables import agents, api_key_credentials, api_keys, tenants
 from application.ports.page import Page
 from domain.agent import Agent, AgentStatus
@@ -80,7 +80,7 @@ def _key(row: Any) -> ApiKey:
 
 
 class SqlTenantRepository:
-    def __init__(self, conn: AsyncConnection) -> None:
+    def __init__(self, conn: Executor) -> None:
         self._conn = conn
 
     async def add(self, tenant: Tenant) -> None:
@@ -107,7 +107,7 @@ class SqlTenantRepository:
 
 
 class SqlAgentRepository:
-    def __init__(self, conn: AsyncConnection) -> None:
+    def __init__(self, conn: Executor) -> None:
         self._conn = conn
 
     async def add(self, agent: Agent) -> None:
@@ -137,7 +137,7 @@ class SqlAgentRepository:
 
 
 class SqlApiKeyRepository:
-    def __init__(self, conn: AsyncConnection) -> None:
+    def __init__(self, conn: Executor) -> None:
         self._conn = conn
 
     async def add(self, key: ApiKey) -> None:

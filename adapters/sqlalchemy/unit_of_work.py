@@ -1,11 +1,12 @@
 """The SQL unit of work: one pooled connection, one transaction, the caller's context in it.
 
 Round trips matter more than anything else here (see bench/README.md). The pool runs in
-autocommit mode so that psycopg does not send its own BEGIN as a separate round trip;
-the unit of work opens the transaction itself, in the same message as its first
-statement: `BEGIN; SELECT ... FROM authenticate_api_key(...)` (or set_tenant_context).
-Those two statements go as one simple-protocol query, so the values in them are literals
-built from bytes and UUIDs only (hex digits and dashes), never from caller text.
+autocommit mode so that psycopg does not send its own BEGIN as a separate round trip; the
+unit of work opens the transaction itself. What needs no answer of its own is held back
+and sent with the next statement, in one simple-protocol message: the BEGIN, the tenant
+context of `scope_to`, and deferred INSERTs (sent with the next statement or the COMMIT).
+Those messages carry their values as literals, bound by psycopg (adapters/sqlalchemy/
+literal.py), or built here from bytes and UUIDs only (hex digits and dashes).
 """
 
 import hmac
@@ -14,10 +15,18 @@ from types import TracebackType
 from typing import Any, Self
 
 from psycopg import AsyncConnection as PsycopgConnection
+from psycopg import AsyncCursor
 from psycopg.pq import TransactionStatus
+from psycopg.rows import namedtuple_row
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.sql.elements import ClauseElement
+from sqlalchemy.sql.expression import Executable
 
+from adapters.sqlalchemy import literal
+from adapters.sqlalchemy.errors import domain_errors
 from adapters.sqlalchemy.executions import SqlExecutionRepository
+from adapters.sqlalchemy.executor import Executor
 from adapters.sqlalchemy.idempotency import SqlIdempotencyRepository
 from adapters.sqlalchemy.orphans import SqlOrphanRepository
 from adapters.sqlalchemy.providers import SqlProviderRepository
@@ -37,6 +46,18 @@ def _uuid(value: uuid.UUID) -> str:
     return f"'{uuid.UUID(str(value))}'::uuid"
 
 
+class _HeldBackFirst:
+    """The connection as the repositories see it: what the unit of work holds back is sent
+    before any of their statements, so the database sees everything in order."""
+
+    def __init__(self, conn: AsyncConnection, uow: "SqlUnitOfWork") -> None:
+        self._conn, self._uow = conn, uow
+
+    async def execute(self, statement: Executable, parameters: Any = None) -> CursorResult[Any]:
+        await self._uow.send_held_back()
+        return await self._conn.execute(statement, parameters)
+
+
 class SqlUnitOfWork:
     """Until `authenticate` or `scope_to` opens the transaction, statements run one by one
     with no tenant context: they see no tenant rows and cannot write any (fail closed)."""
@@ -53,19 +74,23 @@ class SqlUnitOfWork:
         self._engine = engine
         self._conn: AsyncConnection | None = None
         self._driver: PsycopgConnection[Any] | None = None
+        self._held_back: list[str] = []  # statements whose answers nobody waits for
+        self._session: _HeldBackFirst | None = None
 
     async def __aenter__(self) -> Self:
         conn = await self._engine.connect()
         self._conn = conn
         raw = await conn.get_raw_connection()
         self._driver = raw.driver_connection
-        self.tenants = SqlTenantRepository(conn)
-        self.agents = SqlAgentRepository(conn)
-        self.api_keys = SqlApiKeyRepository(conn)
-        self.providers = SqlProviderRepository(conn)
-        self.executions = SqlExecutionRepository(conn)
-        self.orphans = SqlOrphanRepository(conn)
-        self.idempotency = SqlIdempotencyRepository(conn)
+        self._held_back = []
+        self._session = session = _HeldBackFirst(conn, self)
+        self.tenants = SqlTenantRepository(session)
+        self.agents = SqlAgentRepository(session)
+        self.api_keys = SqlApiKeyRepository(session)
+        self.providers = SqlProviderRepository(session)
+        self.executions = SqlExecutionRepository(session, self)
+        self.orphans = SqlOrphanRepository(session)
+        self.idempotency = SqlIdempotencyRepository(session)
         return self
 
     async def __aexit__(
@@ -78,7 +103,8 @@ class SqlUnitOfWork:
 
     async def _release(self, *, commit: bool) -> None:
         conn, driver = self._conn, self._driver
-        self._conn = self._driver = None
+        self._conn = self._driver = self._session = None
+        self._held_back = []  # never sent: as if rolled back
         if conn is None or driver is None:
             return
         try:
@@ -88,37 +114,69 @@ class SqlUnitOfWork:
             await conn.close()
 
     @property
-    def connection(self) -> AsyncConnection:
-        assert self._conn is not None, "use the unit of work inside `async with`"
-        return self._conn
+    def connection(self) -> Executor:
+        """The transaction's connection, held-back statements first (as repositories get it)."""
+        assert self._session is not None, "use the unit of work inside `async with`"
+        return self._session
 
-    async def _begin_with(self, statement: str) -> Any:
-        """`statement` in the transaction, opening it in the same round trip if needed;
-        returns the statement's first row."""
-        driver = self._driver
-        assert driver is not None, "use the unit of work inside `async with`"
-        if driver.info.transaction_status != TransactionStatus.IDLE:
-            return await (await driver.execute(statement.encode())).fetchone()
-        cursor = await driver.execute(f"BEGIN; {statement}".encode())
-        cursor.nextset()
-        return await cursor.fetchone()
+    def _live_driver(self) -> PsycopgConnection[Any]:
+        assert self._driver is not None, "use the unit of work inside `async with`"
+        return self._driver
+
+    def _open_transaction(self) -> None:
+        """Hold back a BEGIN, unless a transaction is open or one is already held back."""
+        in_transaction = self._live_driver().info.transaction_status != TransactionStatus.IDLE
+        if not in_transaction and not self._held_back:
+            self._held_back.append("BEGIN")
+
+    def render(self, statement: ClauseElement, params: dict[str, Any]) -> str:
+        return literal.render(self._live_driver(), statement, params)
+
+    def defer(self, statement: str) -> None:
+        """`statement` goes out with the next one, or with the COMMIT. Its errors are raised
+        there; it must be one whose answer nobody needs (an INSERT)."""
+        self._held_back.append(statement)
+
+    async def send(self, statement: str) -> AsyncCursor[Any]:
+        """What is held back, then `statement`, in one round trip; the cursor is on the
+        answer to `statement`."""
+        held, self._held_back = self._held_back, []
+        cursor = self._live_driver().cursor(row_factory=namedtuple_row)
+        with domain_errors():
+            await cursor.execute("; ".join([*held, statement]).encode())
+        for _ in held:
+            cursor.nextset()
+        return cursor
+
+    async def send_held_back(self) -> None:
+        if self._held_back:
+            held, self._held_back = self._held_back, []
+            with domain_errors():
+                await self._live_driver().execute("; ".join(held).encode())
 
     async def authenticate(self, key_hash: bytes) -> Principal | None:
-        row = await self._begin_with(
+        self._open_transaction()
+        cursor = await self.send(
             f"SELECT key_id, tenant_id, key_hash FROM authenticate_api_key({_bytea(key_hash)})"  # noqa: S608 (hex digits only)
         )
-        if row is None or not hmac.compare_digest(bytes(row[2]), key_hash):
+        row = await cursor.fetchone()
+        if row is None or not hmac.compare_digest(bytes(row.key_hash), key_hash):
             return None
-        return Principal(key_id=row[0], tenant_id=row[1])
+        return Principal(key_id=row.key_id, tenant_id=row.tenant_id)
 
     async def scope_to(self, principal: Principal) -> None:
+        """Held back: the context goes out with the unit of work's first statement."""
+        self._open_transaction()
         if principal.tenant_id is None:
-            await self._begin_with("SELECT set_operator_context()")
+            self.defer("SELECT set_operator_context()")
         else:
-            await self._begin_with(f"SELECT set_tenant_context({_uuid(principal.tenant_id)})")
+            self.defer(f"SELECT set_tenant_context({_uuid(principal.tenant_id)})")
 
     async def commit(self) -> None:
-        """Commit and give the connection back at once: a committed unit of work is over,
-        so nothing (a slow LLM call, a response being written) holds a pooled connection."""
+        """Commit (with whatever is held back, in the same round trip) and give the
+        connection back at once: a committed unit of work is over, so nothing (a slow LLM
+        call, a response being written) holds a pooled connection."""
         assert self._conn is not None, "the unit of work is already committed or closed"
+        if self._held_back:
+            await self.send("COMMIT")
         await self._release(commit=True)

@@ -10,7 +10,9 @@ class ExecutionRepository(Protocol):
     """Executions visible in the unit of work's scope."""
 
     async def add(self, execution: Execution) -> None:
-        """NotFound('Tenant') if the tenant does not exist."""
+        """NotFound('Tenant') if the tenant does not exist: raised here or, at the latest,
+        by the unit of work's next statement or commit (an adapter may send the INSERT with
+        them, in one round trip)."""
 
     async def get(self, execution_id: uuid.UUID) -> Execution | None: ...
 

@@ -282,6 +282,19 @@ async def test_execution_list_order_filters_and_paging(uow_factory: UnitOfWorkFa
         assert await ex.list(b, Page()) == []
 
 
+async def test_an_added_execution_is_seen_at_once_and_gone_without_commit(
+    uow_factory: UnitOfWorkFactory,
+) -> None:
+    tenant_id = await new_tenant(uow_factory)
+    execution = an_execution(tenant_id, uuid.uuid4())
+    async with scoped(uow_factory, OPERATOR) as uow:
+        await uow.executions.add(execution)
+        seen = await uow.executions.get(execution.id)
+        assert seen is not None and seen.input == execution.input
+    async with scoped(uow_factory, OPERATOR) as uow:
+        assert await uow.executions.get(execution.id) is None
+
+
 async def test_tenant_delete_cascades(uow_factory: UnitOfWorkFactory) -> None:
     tenant_id = await new_tenant(uow_factory)
     provider, _ = await stored(uow_factory, tenant_id)
@@ -295,8 +308,9 @@ async def test_tenant_delete_cascades(uow_factory: UnitOfWorkFactory) -> None:
     async with scoped(uow_factory, OPERATOR) as uow:
         assert await uow.executions.get(execution.id) is None
         assert await uow.providers.get(provider.id) is None
-        with pytest.raises(NotFound):
+        with pytest.raises(NotFound):  # from add, or at the latest from the commit
             await uow.executions.add(an_execution(tenant_id, uuid.uuid4()))
+            await uow.commit()
 
 
 def an_orphan(tenant_id: uuid.UUID | None) -> GatewayOrphan:
