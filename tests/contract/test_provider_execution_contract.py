@@ -308,9 +308,13 @@ async def test_tenant_delete_cascades(uow_factory: UnitOfWorkFactory) -> None:
     async with scoped(uow_factory, OPERATOR) as uow:
         assert await uow.executions.get(execution.id) is None
         assert await uow.providers.get(provider.id) is None
-        with pytest.raises(NotFound):  # from add, or at the latest from the commit
+
+        async def add_and_commit() -> None:
             await uow.executions.add(an_execution(tenant_id, uuid.uuid4()))
             await uow.commit()
+
+        with pytest.raises(NotFound):  # from add, or at the latest from the commit
+            await add_and_commit()
 
 
 def an_orphan(tenant_id: uuid.UUID | None) -> GatewayOrphan:
