@@ -134,7 +134,8 @@ class HeldBack(Protocol):
 
 class SqlExecutionRepository:
     """The run's writes go out with what the unit of work holds back (its BEGIN, tenant
-    context) and, for an INSERT, with its COMMIT: a run is recorded in 2 round trips, not 4."""
+    context) and, for an INSERT, with its COMMIT: a sync run's two writes take 3 round trips,
+    not 5."""
 
     def __init__(self, conn: Executor, held_back: HeldBack) -> None:
         self._conn, self._held_back = conn, held_back
