@@ -33,11 +33,9 @@ import psycopg
 
 from bench import service
 from bench.common import (
-    ADMIN_URL,
     OUT,
     POOL_SIZE,
     VENV_BIN,
-    database_url,
     env_str,
     git_commit,
     loadavg,
@@ -72,19 +70,6 @@ def upstream_body() -> str:
 
 
 # --------------------------------------------------------------------------- processes
-
-
-def recreate_database() -> str:
-    """Drop and create EXEC_DB (only that one; not the main bench's database), migrate it."""
-    with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{EXEC_DB}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{EXEC_DB}"')
-    url = database_url(EXEC_DB)
-    from adapters.sqlalchemy.migrate import upgrade
-
-    upgrade(url, url)
-    log(f"database {EXEC_DB} created and migrated")
-    return url
 
 
 class Mock:
@@ -318,7 +303,7 @@ def measure(out_dir: Path) -> tuple[list[ExecRow], list[str]]:
         f"wrk -t1 (bench/execute.lua): c={conns} {warm}s warm + {duration}s; "
         f"c=1 {c1_warm}s warm + {c1_duration}s; upstream body {len(upstream_body())} bytes",
     ]
-    url = recreate_database()
+    url = service.recreate_database(EXEC_DB)
     operator = service.operator_key(url)
     mock = Mock(master_key, out_dir / "exec_mock.log")
     rows: list[ExecRow] = []

@@ -43,12 +43,10 @@ import redis
 from adapters.dramatiq_queue.broker import EXECUTIONS_QUEUE, NAMESPACE
 from bench import service
 from bench.common import (
-    ADMIN_URL,
     OUT,
     POOL_SIZE,
     REDIS_URL,
     VENV_BIN,
-    database_url,
     env_str,
     git_commit,
     loadavg,
@@ -68,19 +66,6 @@ TERMINAL = "status NOT IN ('queued', 'running')"
 
 
 # --------------------------------------------------------------------------- setup
-
-
-def recreate_database() -> str:
-    """Drop and create QUEUE_DB (only that one), migrate it; returns its URL."""
-    with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{QUEUE_DB}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{QUEUE_DB}"')
-    url = database_url(QUEUE_DB)
-    from adapters.sqlalchemy.migrate import upgrade
-
-    upgrade(url, url)
-    log(f"database {QUEUE_DB} created and migrated")
-    return url
 
 
 def redis_client() -> "redis.Redis[bytes]":
@@ -618,7 +603,7 @@ def measure(out_dir: Path) -> tuple[list[QueueAcceptRow], list[QueueDrainRow], l
         f"the accept backlog, the others over fresh batches of ~{batch}",
     ]
     flush_redis()
-    url = recreate_database()
+    url = service.recreate_database(QUEUE_DB)
     operator = service.operator_key(url)
     server = service.Server(url, out_dir / "queue_server.log", env=_env(url))
     accepts: list[QueueAcceptRow] = []

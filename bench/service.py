@@ -23,16 +23,16 @@ from bench.common import (
 )
 
 
-def recreate_database() -> str:
-    """Drop and create BENCH_DB (only that one), migrate it; returns its URL."""
+def recreate_database(name: str = BENCH_DB) -> str:
+    """Drop and create database `name` (only that one), migrate it; returns its URL."""
     with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{BENCH_DB}"')
-    url = database_url(BENCH_DB)
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    url = database_url(name)
     from adapters.sqlalchemy.migrate import upgrade
 
     upgrade(url, url)
-    log(f"database {BENCH_DB} created and migrated")
+    log(f"database {name} created and migrated")
     return url
 
 
