@@ -1,12 +1,19 @@
-"""Fixtures shared by the integration tests that need the real Redis."""
+"""Fixtures shared by the integration tests: an operator's bearer header, the real Redis."""
 
 from collections.abc import Iterator
 
 import pytest
 from dramatiq.brokers.redis import RedisBroker
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.dramatiq_queue.broker import make_broker
 from tests.support.redis import flush, redis_url
+from tests.support.sql_app import bearer, issue_operator_key
+
+
+@pytest.fixture(scope="module")
+async def operator(sql_engine: AsyncEngine) -> dict[str, str]:
+    return bearer(await issue_operator_key(sql_engine))
 
 
 @pytest.fixture(scope="module")

@@ -20,7 +20,7 @@ from application.gateway_errors import (
 )
 from domain.execution import MAX_INPUT_LENGTH
 from tests.support.llm_helpers import FlakyGateway, add_agent, add_provider, admin_query, new_tenant
-from tests.support.sql_app import bearer, issue_operator_key, sql_client
+from tests.support.sql_app import sql_client
 
 pytestmark = pytest.mark.postgres
 EXECUTED = {"execution_id", "status", "output", "model", "usage", "latency_ms"}
@@ -51,11 +51,6 @@ class Env:
     def recorded(self, agent_id: str) -> list[Any]:
         sql = "SELECT * FROM executions WHERE agent_id = :a ORDER BY created_at"
         return admin_query(self.db, sql, a=uuid.UUID(agent_id))
-
-
-@pytest.fixture(scope="module")
-async def operator(sql_engine: AsyncEngine) -> dict[str, str]:
-    return bearer(await issue_operator_key(sql_engine))
 
 
 @pytest.fixture

@@ -27,7 +27,7 @@ from tests.support.llm_helpers import (
     new_tenant,
     provider_body,
 )
-from tests.support.sql_app import TEST_SECRET_KEYS, bearer, issue_operator_key, sql_client
+from tests.support.sql_app import TEST_SECRET_KEYS, sql_client
 
 pytestmark = pytest.mark.postgres
 CONTRACT_FIELDS = {"id", "tenant_id", "provider_name", "model", "status", "key_hint"} | {
@@ -49,11 +49,6 @@ class Env:
 
     def rows(self, sql: str, **params: Any) -> list[Any]:
         return admin_query(self.db, sql, tenant=uuid.UUID(self.tenant_id), **params)
-
-
-@pytest.fixture(scope="module")
-async def operator(sql_engine: AsyncEngine) -> dict[str, str]:
-    return bearer(await issue_operator_key(sql_engine))
 
 
 @pytest.fixture
