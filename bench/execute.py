@@ -31,7 +31,7 @@ from pathlib import Path
 import httpx
 import psycopg
 
-from bench import service
+from bench import prereq, service
 from bench.common import (
     OUT,
     POOL_SIZE,
@@ -369,6 +369,7 @@ def main() -> int:
     out_dir.mkdir(parents=True, exist_ok=True)
     load_start = loadavg()
     log(f"execute bench; output in {out_dir}")
+    prereq.ensure(out_dir / "setup.log", need_anchors=False)
     rows, notes = measure(out_dir)
     header = [
         f"agentkeel execute bench  commit: {git_commit()}  {os.cpu_count()} cores  "

@@ -41,7 +41,7 @@ import psycopg
 import redis
 
 from adapters.dramatiq_queue.broker import EXECUTIONS_QUEUE, NAMESPACE
-from bench import service
+from bench import prereq, service
 from bench.common import (
     OUT,
     POOL_SIZE,
@@ -665,6 +665,7 @@ def main() -> int:
     out_dir.mkdir(parents=True, exist_ok=True)
     load_start = loadavg()
     log(f"queue bench; output in {out_dir}")
+    prereq.ensure(out_dir / "setup.log", need_anchors=False)
     lines = section(out_dir)
     header = [
         f"agentkeel queue bench  commit: {git_commit()}  {os.cpu_count()} cores  "

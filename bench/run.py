@@ -64,9 +64,10 @@ def measure_service(out_dir: Path) -> tuple[list[Row], str]:
 
 
 def main() -> int:
-    if env_str("BENCH_ONLY", "") == "execute":  # only the execute section (bench/execute.py)
+    only = env_str("BENCH_ONLY", "")
+    if only == "execute":  # only the execute section (bench/execute.py)
         return execute_bench.main()
-    if env_str("BENCH_ONLY", "") == "queue":  # only the queue section (bench/queued.py)
+    if only == "queue":  # only the queue section (bench/queued.py)
         return queue_bench.main()
     stamp = time.strftime("%Y%m%d-%H%M%S")
     out_dir = OUT / f"run-{stamp}"

@@ -27,6 +27,13 @@ class Conflict(DomainError):
     """A uniqueness rule or a state rule refuses the change."""
 
 
+class LeaseLost(Conflict):
+    """A worker's claim on an execution ran out: the reaper or another worker has it."""
+
+    def __init__(self) -> None:
+        super().__init__("The execution is no longer held by this worker")
+
+
 class DuplicateName(Conflict):
     def __init__(self, entity: str, within: str = "") -> None:
         super().__init__(f"{entity} with this name already exists{within}")

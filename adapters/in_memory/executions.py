@@ -4,7 +4,7 @@ from datetime import datetime
 from adapters.in_memory.repositories import paged
 from adapters.in_memory.tables import Tables
 from application.ports.page import Page
-from domain.errors import NotFound
+from domain.errors import LeaseLost, NotFound
 from domain.execution import Execution, ExecutionStatus
 
 
@@ -57,12 +57,11 @@ class InMemoryExecutionRepository:
             self._t.executions.put(execution)
         return execution
 
-    async def finish(self, execution: Execution, worker: str) -> bool:
+    async def finish(self, execution: Execution, worker: str) -> None:
         stored = self._held(execution.id, worker)
         if stored is None:
-            return False
+            raise LeaseLost()
         self._put_keeping_cancel(execution, stored)
-        return True
 
     async def request_cancel(self, execution_id: uuid.UUID, now: datetime) -> Execution | None:
         execution = self._t.executions.get(execution_id)

@@ -7,6 +7,7 @@ from functools import partial
 from typing import Any
 
 import httpx
+import msgspec
 
 from adapters.litellm import parsing
 from adapters.litellm.errors import is_not_found, map_error
@@ -14,6 +15,8 @@ from adapters.litellm.retry import RetryPolicy, Sleep, send_with_retries
 from adapters.litellm.transport import KeepAliveTransport
 from application.gateway_errors import GatewayError
 from application.ports.llm_types import ChatRequest, ChatResult, KeyInfo, VirtualKey
+
+_json = msgspec.json.Encoder()
 
 
 def _ok(response: httpx.Response) -> bool:
@@ -25,11 +28,15 @@ def _ok_or_gone(response: httpx.Response) -> bool:
 
 
 class LiteLlmGateway:
-    """One pooled httpx client shared by every call, a per-call timeout, bounded retries.
+    """One pooled transport shared by every call, a per-call timeout, bounded retries.
 
     Admin calls, and chat billed to the platform, send `Bearer <master key>`; chat billed to
     a tenant sends `Bearer <virtual key>`. Keys are never logged nor put in error messages.
-    Call `aclose` at shutdown (it closes the client only if this gateway made it).
+    Call `aclose` at shutdown (it closes the transport only if this gateway made it).
+
+    Requests go to the transport directly, not through `httpx.AsyncClient`: the client's
+    layers (auth and redirect flows, cookie jar, URL merging, event hooks) cost about half
+    a millisecond of CPU per call and do nothing for a JSON API behind one base URL.
     """
 
     def __init__(
@@ -37,7 +44,6 @@ class LiteLlmGateway:
         base_url: str,
         master_key: str,
         timeout_s: float = 60.0,
-        client: httpx.AsyncClient | None = None,
         max_retries: int = 2,
         *,
         max_retry_wait_s: float = 5.0,
@@ -46,19 +52,49 @@ class LiteLlmGateway:
     ) -> None:
         self._base_url = base_url.rstrip("/")
         self._master_key = master_key
-        self._timeout = httpx.Timeout(timeout_s)
-        self._owns_client = client is None
+        self._timeout = {"timeout": httpx.Timeout(timeout_s).as_dict()}
+        self._owns_transport = transport is None
         # httpx's own pool (httpcore) costs ~1-2 ms CPU a call; ours a fraction of that.
-        self._client = client or httpx.AsyncClient(
-            timeout=self._timeout,
-            transport=transport or KeepAliveTransport(max_connections=100),
-        )
+        self._transport = transport or KeepAliveTransport(max_connections=100)
+        self._urls: dict[str, httpx.URL] = {}  # parsed once per path
         self._policy = RetryPolicy(max_retries=max_retries, max_delay_s=max_retry_wait_s)
         self._sleep = sleep
 
     async def aclose(self) -> None:
-        if self._owns_client:
-            await self._client.aclose()
+        if self._owns_transport:
+            await self._transport.aclose()
+
+    def _url(self, path: str) -> httpx.URL:
+        url = self._urls.get(path)
+        if url is None:
+            url = self._urls[path] = httpx.URL(self._base_url + path)
+        return url
+
+    async def _send(
+        self,
+        method: str,
+        path: str,
+        body: dict[str, Any] | None,
+        params: dict[str, str] | None,
+        bearer: str,
+    ) -> httpx.Response:
+        headers = {"Authorization": f"Bearer {bearer}", "Accept": "application/json"}
+        content = b""
+        if body is not None:
+            headers["Content-Type"] = "application/json"
+            content = _json.encode(body)
+        url = self._url(path)
+        if params:
+            url = url.copy_merge_params(params)
+        request = httpx.Request(
+            method, url, headers=headers, content=content, extensions=self._timeout
+        )
+        response = await self._transport.handle_async_request(request)
+        try:
+            await response.aread()
+        finally:
+            await response.aclose()
+        return response
 
     async def _call(
         self,
@@ -72,15 +108,7 @@ class LiteLlmGateway:
         accept: Callable[[httpx.Response], bool] = _ok,
     ) -> httpx.Response:
         what = f"{method} {path}"  # the key of /key/info travels in `params`, never in here
-        send = partial(
-            self._client.request,
-            method,
-            self._base_url + path,
-            json=body,
-            params=params,
-            headers={"Authorization": f"Bearer {bearer or self._master_key}"},
-            timeout=self._timeout,
-        )
+        send = partial(self._send, method, path, body, params, bearer or self._master_key)
         return await send_with_retries(
             send,
             classify=classify or partial(map_error, what=what),

@@ -7,7 +7,7 @@ import psycopg
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
-from domain.errors import DomainError, DuplicateName, NotFound
+from domain.errors import DomainError, DuplicateName, LeaseLost, NotFound
 
 CONSTRAINT_ERRORS: dict[str, Callable[[], DomainError]] = {
     "uq_tenants_name": lambda: DuplicateName("A tenant"),
@@ -22,6 +22,13 @@ CONSTRAINT_ERRORS: dict[str, Callable[[], DomainError]] = {
     "fk_agents_provider_id": lambda: NotFound("Provider"),
     "fk_executions_tenant_id": lambda: NotFound("Tenant"),
 }
+# `expect_rows(n, what)` (migration 0006) raises no_data_found with `what` as its message
+# when a statement that must change a row changed none.
+EXPECTED_ROWS_ERRORS: dict[str, Callable[[], DomainError]] = {
+    "Execution": lambda: NotFound("Execution"),
+    "Execution lease": LeaseLost,
+}
+_NO_DATA_FOUND = "P0002"
 # SQLSTATE 42501 on a write: the row is outside the transaction's tenant context.
 _RLS_VIOLATION = "42501"
 
@@ -38,7 +45,12 @@ def domain_errors() -> Iterator[None]:
         make_error = CONSTRAINT_ERRORS.get(getattr(diag, "constraint_name", None) or "")
         if make_error is not None:
             raise make_error() from exc
-        if getattr(driver_error, "sqlstate", None) == _RLS_VIOLATION:
+        sqlstate = getattr(driver_error, "sqlstate", None)
+        if sqlstate == _NO_DATA_FOUND:
+            expected = EXPECTED_ROWS_ERRORS.get(getattr(diag, "message_primary", None) or "")
+            if expected is not None:
+                raise expected() from exc
+        if sqlstate == _RLS_VIOLATION:
             raise NotFound("Tenant") from exc
         raise
 

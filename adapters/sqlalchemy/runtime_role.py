@@ -25,6 +25,7 @@ RUNTIME_GRANTS: tuple[tuple[str, str], ...] = (
     ("EXECUTE", "FUNCTION set_tenant_context(uuid)"),
     ("EXECUTE", "FUNCTION set_operator_context()"),
     ("EXECUTE", "FUNCTION authenticate_api_key(bytea)"),
+    ("EXECUTE", "FUNCTION expect_rows(bigint, text)"),
 )
 
 

@@ -16,7 +16,10 @@ class ExecutionRepository(Protocol):
 
     async def get(self, execution_id: uuid.UUID) -> Execution | None: ...
 
-    async def update(self, execution: Execution) -> None: ...
+    async def update(self, execution: Execution) -> None:
+        """NotFound('Execution') if it does not exist (in scope): raised here or, at the
+        latest, by the next statement or commit, which then commits nothing."""
+        ...
 
     async def claim(
         self, execution_id: uuid.UUID, worker: str, now: datetime, lease_until: datetime
@@ -32,8 +35,10 @@ class ExecutionRepository(Protocol):
         returned row tells the worker whether a cancel was requested."""
         ...
 
-    async def finish(self, execution: Execution, worker: str) -> bool:
-        """Store a finished run only if `worker` still holds it (first writer wins)."""
+    async def finish(self, execution: Execution, worker: str) -> None:
+        """Store a finished run only if `worker` still holds it (first writer wins); if it
+        does not, LeaseLost, raised here or by the next statement or commit (which then
+        commits nothing)."""
         ...
 
     async def request_cancel(self, execution_id: uuid.UUID, now: datetime) -> Execution | None:

@@ -15,7 +15,7 @@ from application.gateway_errors import GatewayError, GatewayTimeout
 from application.ports.llm_types import ChatRequest, ChatResult
 from application.use_cases.executions import chat_request, route_for
 from application.use_cases.services import LlmServices
-from domain.errors import Refused
+from domain.errors import LeaseLost, Refused
 from domain.execution import Execution, TokenUsage
 from domain.principal import Principal
 
@@ -117,9 +117,10 @@ class RunQueuedExecution:
     async def _record(self, scope: Principal, execution: Execution) -> None:
         if execution.claimed_by != self._worker or not execution.is_finished:
             return
-        async with self._s.uow_factory() as uow:
-            await uow.scope_to(scope)
-            stored = await uow.executions.finish(execution, self._worker)
-            await uow.commit()
-        if not stored:
+        try:
+            async with self._s.uow_factory() as uow:
+                await uow.scope_to(scope)
+                await uow.executions.finish(execution, self._worker)
+                await uow.commit()
+        except LeaseLost:
             log.info("execution %s ended elsewhere first; this result is dropped", execution.id)

@@ -1,46 +1,21 @@
-"""Providers, executions and gateway orphans: the in-memory and SQL adapters behave alike."""
+"""Providers and gateway orphans (and an execution's tenant): the in-memory and SQL adapters
+behave alike. Executions themselves: test_execution_contract.py."""
 
 import uuid
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from datetime import timedelta
 
 import pytest
 
 from application.ports.orphan_repository import GatewayOrphan
-from application.ports.page import Page
 from application.ports.provider_repository import ProviderSecrets
 from application.ports.secret_box import SealedSecret
 from application.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
 from domain.errors import Conflict, NotFound
-from domain.execution import ExecutionStatus, TokenUsage
 from domain.ids import new_id
-from domain.principal import CONSOLE_OPERATOR, Principal
 from domain.provider import LlmProvider, ProviderStatus
-from tests.support.factories import NOW, a_tenant, an_agent
+from tests.support.factories import NOW, an_agent
 from tests.support.llm_helpers import a_provider, an_execution, some_secrets
-
-OPERATOR = CONSOLE_OPERATOR
-
-
-def as_tenant(tenant_id: uuid.UUID) -> Principal:
-    return Principal(key_id=tenant_id, tenant_id=tenant_id)
-
-
-@asynccontextmanager
-async def scoped(uow_factory: UnitOfWorkFactory, principal: Principal) -> AsyncIterator[UnitOfWork]:
-    async with uow_factory() as uow:
-        await uow.scope_to(principal)
-        yield uow
-
-
-async def new_tenant(uow_factory: UnitOfWorkFactory) -> uuid.UUID:
-    tenant = a_tenant()
-    async with uow_factory() as uow:
-        await uow.scope_to(OPERATOR)
-        await uow.tenants.add(tenant)
-        await uow.commit()
-    return tenant.id
+from tests.support.scopes import OPERATOR, as_tenant, new_tenant, scoped
 
 
 async def stored(
@@ -238,63 +213,6 @@ async def test_list_sealed_pages_by_id(uow_factory: UnitOfWorkFactory) -> None:
             assert secrets == await uow.providers.secrets(provider.id)
 
 
-async def test_execution_round_trip_and_update(uow_factory: UnitOfWorkFactory) -> None:
-    tenant_id = await new_tenant(uow_factory)
-    execution = an_execution(tenant_id, uuid.uuid4())
-    execution.start(NOW)
-    async with scoped(uow_factory, as_tenant(tenant_id)) as uow:
-        await uow.executions.add(execution)
-        await uow.commit()
-    execution.succeed("hi", "gpt-x", TokenUsage(3, 1, 4), 0.25, NOW + timedelta(seconds=2))
-    async with scoped(uow_factory, as_tenant(tenant_id)) as uow:
-        await uow.executions.update(execution)
-        await uow.commit()
-    async with scoped(uow_factory, as_tenant(tenant_id)) as uow:
-        got = await uow.executions.get(execution.id)
-    assert got is not None
-    assert (got.status, got.output, got.model, got.usage, got.cost, got.latency_ms) == (
-        ExecutionStatus.SUCCESS, "hi", "gpt-x", TokenUsage(3, 1, 4), 0.25, 2000,
-    )  # fmt: skip
-    assert (got.input, got.snapshot, got.started_at) == (execution.input, execution.snapshot, NOW)
-    assert got.finished_at == NOW + timedelta(seconds=2)
-
-
-async def test_execution_list_order_filters_and_paging(uow_factory: UnitOfWorkFactory) -> None:
-    a, b = await new_tenant(uow_factory), await new_tenant(uow_factory)
-    agent_1, agent_2 = uuid.uuid4(), uuid.uuid4()
-    runs = [an_execution(a, agent_1 if i % 2 else agent_2, second=i) for i in range(6)]
-    runs[4].fail("boom", NOW)
-    async with scoped(uow_factory, OPERATOR) as uow:
-        for run in [*runs, an_execution(b, agent_1)]:
-            await uow.executions.add(run)
-        await uow.commit()
-    newest = [r.id for r in reversed(runs)]
-    async with scoped(uow_factory, as_tenant(a)) as uow:
-        ex = uow.executions
-        assert [e.id for e in await ex.list(a, Page())] == newest
-        assert [e.id for e in await ex.list(None, Page())] == newest  # scope hides b
-        assert [e.id for e in await ex.list(a, Page(limit=2, offset=1))] == newest[1:3]
-        by_agent = await ex.list(a, Page(), agent_id=agent_1)
-        assert [e.id for e in by_agent] == [r.id for r in reversed(runs) if r.agent_id == agent_1]
-        failed = await ex.list(a, Page(), status=ExecutionStatus.FAILED)
-        assert [(e.id, e.error) for e in failed] == [(runs[4].id, "boom")]
-        assert await ex.list(a, Page(), agent_id=agent_2, status=ExecutionStatus.FAILED) != []
-        assert await ex.list(b, Page()) == []
-
-
-async def test_an_added_execution_is_seen_at_once_and_gone_without_commit(
-    uow_factory: UnitOfWorkFactory,
-) -> None:
-    tenant_id = await new_tenant(uow_factory)
-    execution = an_execution(tenant_id, uuid.uuid4())
-    async with scoped(uow_factory, OPERATOR) as uow:
-        await uow.executions.add(execution)
-        seen = await uow.executions.get(execution.id)
-        assert seen is not None and seen.input == execution.input
-    async with scoped(uow_factory, OPERATOR) as uow:
-        assert await uow.executions.get(execution.id) is None
-
-
 async def test_tenant_delete_cascades(uow_factory: UnitOfWorkFactory) -> None:
     tenant_id = await new_tenant(uow_factory)
     provider, _ = await stored(uow_factory, tenant_id)
@@ -384,8 +302,9 @@ async def test_writes_outside_the_scope_or_to_missing_rows_are_not_found(
             await uow.orphans.add(an_orphan(b))  # another tenant's
         elif what == "provider":
             await uow.providers.update(a_provider(a))  # never added
-        else:
+        else:  # its NotFound may come as late as the commit
             await uow.executions.update(an_execution(a, uuid.uuid4()))  # never added
+            await uow.commit()
 
     for what in ("orphan", "provider", "execution"):
         async with scoped(uow_factory, as_tenant(a)) as uow:

@@ -41,18 +41,21 @@ def sleeps() -> list[float]:
 
 
 @pytest.fixture(scope="module")
-async def http_client() -> AsyncIterator[httpx.AsyncClient]:
-    """One pool for the module, as in production (and building clients is slow)."""
-    async with httpx.AsyncClient() as client:
-        yield client
+async def http_transport() -> AsyncIterator[httpx.AsyncHTTPTransport]:
+    """One pool for the module, as in production (and building pools is slow); httpx's
+    own transport, which respx intercepts."""
+    async with httpx.AsyncHTTPTransport() as transport:
+        yield transport
 
 
 @pytest.fixture
-def gateway(sleeps: list[float], http_client: httpx.AsyncClient) -> LiteLlmGateway:
+def gateway(sleeps: list[float], http_transport: httpx.AsyncHTTPTransport) -> LiteLlmGateway:
     async def no_wait(seconds: float) -> None:
         sleeps.append(seconds)
 
-    return LiteLlmGateway(BASE_URL, MASTER_KEY, 7.5, http_client, max_retries=2, sleep=no_wait)
+    return LiteLlmGateway(
+        BASE_URL, MASTER_KEY, 7.5, max_retries=2, sleep=no_wait, transport=http_transport
+    )
 
 
 def _ask(api_key: str | None = VIRTUAL_KEY) -> ChatRequest:
