@@ -1,4 +1,5 @@
 import uuid
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -7,8 +8,11 @@ from sqlalchemy import Integer, bindparam, case, func, insert, literal_column, s
 from sqlalchemy.sql.elements import ClauseElement
 
 from adapters.sqlalchemy.executor import Executor
+from adapters.sqlalchemy.repositories import agent_from
+from adapters.sqlalchemy.tables import agents
 from adapters.sqlalchemy.tables import executions as t
 from application.ports.page import Page
+from domain.agent import Agent
 from domain.execution import AgentSnapshot, Execution, ExecutionStatus, TokenUsage
 
 _PLAIN = (
@@ -116,6 +120,10 @@ _CLAIM = (
     )
     .returning(*t.c)
 )
+# Sent with the claim: the worker reads the execution's agent next.
+_AGENT_OF = select(agents).where(
+    agents.c.id == select(t.c.agent_id).where(_BY_ID).scalar_subquery()
+)
 _RENEW = (
     update(t).where(_BY_ID, *_HELD).values(lease_expires_at=bindparam("p_lease")).returning(*t.c)
 )
@@ -147,8 +155,10 @@ class SqlExecutionRepository:
     context) and, for the INSERT and the final UPDATE, with its COMMIT: a sync run's two
     writes take 2 round trips, not 5."""
 
-    def __init__(self, conn: Executor, held_back: HeldBack) -> None:
-        self._conn, self._held_back = conn, held_back
+    def __init__(
+        self, conn: Executor, held_back: HeldBack, read_ahead: Callable[[Agent], None]
+    ) -> None:
+        self._conn, self._held_back, self._read_ahead = conn, held_back, read_ahead
 
     async def _send(self, statement: ClauseElement, params: dict[str, Any]) -> AsyncCursor[Any]:
         return await self._held_back.send(self._held_back.render(statement, params))
@@ -170,8 +180,18 @@ class SqlExecutionRepository:
         self, execution_id: uuid.UUID, worker: str, now: datetime, lease_until: datetime
     ) -> Execution | None:
         params = {"p_id": execution_id, "p_worker": worker, "p_lease": lease_until, "p_now": now}
-        row = await (await self._send(_CLAIM, params)).fetchone()
-        return None if row is None else _execution(row)
+        render = self._held_back.render
+        cursor = await self._held_back.send(
+            f"{render(_CLAIM, params)}; {render(_AGENT_OF, {'p_id': execution_id})}"
+        )
+        row = await cursor.fetchone()
+        if row is None:
+            return None
+        cursor.nextset()
+        agent_row = await cursor.fetchone()
+        if agent_row is not None:
+            self._read_ahead(agent_from(agent_row._asdict()))
+        return _execution(row)
 
     async def renew_lease(
         self, execution_id: uuid.UUID, worker: str, lease_until: datetime

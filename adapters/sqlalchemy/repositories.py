@@ -69,10 +69,14 @@ def _agent_values(agent: Agent) -> dict[str, Any]:
     }
 
 
-def _agent(row: Any) -> Agent:
-    values = dict(row._mapping)
+def agent_from(values: dict[str, Any]) -> Agent:
+    """An agent from its row's columns (a SQLAlchemy row's `_mapping`, psycopg's `_asdict`)."""
     values["status"] = AgentStatus(values["status"])
     return Agent(**values)
+
+
+def _agent(row: Any) -> Agent:
+    return agent_from(dict(row._mapping))
 
 
 def _key(row: Any) -> ApiKey:
@@ -109,12 +113,22 @@ class SqlTenantRepository:
 class SqlAgentRepository:
     def __init__(self, conn: Executor) -> None:
         self._conn = conn
+        self._read_ahead: dict[uuid.UUID, Agent] = {}
+
+    def read_ahead(self, agent: Agent) -> None:
+        """An agent another statement of this unit of work brought along (a worker's claim
+        reads the agent it runs): the next `get` of it costs no round trip. Same
+        transaction, so it is what `get` would have read."""
+        self._read_ahead[agent.id] = agent
 
     async def add(self, agent: Agent) -> None:
         with domain_errors():
             await self._conn.execute(insert(agents), _agent_values(agent))
 
     async def get(self, agent_id: uuid.UUID) -> Agent | None:
+        read = self._read_ahead.pop(agent_id, None)
+        if read is not None:
+            return read
         row = (await self._conn.execute(_AGENT_GET, {"id": agent_id})).first()
         return None if row is None else _agent(row)
 

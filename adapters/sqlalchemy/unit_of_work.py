@@ -88,7 +88,7 @@ class SqlUnitOfWork:
         self.agents = SqlAgentRepository(session)
         self.api_keys = SqlApiKeyRepository(session)
         self.providers = SqlProviderRepository(session)
-        self.executions = SqlExecutionRepository(session, self)
+        self.executions = SqlExecutionRepository(session, self, self.agents.read_ahead)
         self.orphans = SqlOrphanRepository(session)
         self.idempotency = SqlIdempotencyRepository(session)
         return self

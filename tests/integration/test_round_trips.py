@@ -1,0 +1,76 @@
+"""How many times a run waits for PostgreSQL: what the unit of work holds back and sends
+together (adapters/sqlalchemy/unit_of_work.py) is the main cost of these paths."""
+
+from typing import Any
+
+import psycopg
+import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from adapters.fake_llm.gateway import FakeLlmGateway
+from adapters.in_memory.job_queue import InMemoryJobQueue
+from adapters.nacl.secret_box import NaclSecretBox
+from adapters.sqlalchemy.unit_of_work import SqlUnitOfWork
+from adapters.system import SystemClock
+from application.use_cases.run_execution import RunQueuedExecution
+from application.use_cases.services import LlmServices
+from tests.support.llm_helpers import add_agent, admin_query, new_tenant
+from tests.support.sql_app import TEST_SECRET_KEYS, sql_client
+
+pytestmark = pytest.mark.postgres
+
+
+@pytest.fixture
+def round_trips(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Every statement psycopg sends (SQLAlchemy's included), one entry per round trip."""
+    sent: list[str] = []
+    execute = psycopg.AsyncCursor.execute
+
+    async def counted(self: psycopg.AsyncCursor[Any], query: Any, *args: Any, **kw: Any) -> Any:
+        sent.append(query.decode() if isinstance(query, bytes) else str(query))
+        return await execute(self, query, *args, **kw)
+
+    monkeypatch.setattr(psycopg.AsyncCursor, "execute", counted)
+    return sent
+
+
+async def test_a_sync_run_waits_four_times(
+    sql_engine: AsyncEngine, operator: dict[str, str], round_trips: list[str]
+) -> None:
+    async with sql_client(sql_engine, FakeLlmGateway()) as client:
+        _, headers = await new_tenant(client, operator)
+        agent = await add_agent(client, headers, model="gpt-4o")
+        round_trips.clear()
+        body = {"agent_id": agent["id"], "input": "hello"}
+        response = await client.post("/api/agents/execute", json=body, headers=headers)
+    assert response.status_code == 200, response.text
+    # key + context, agent, INSERT + COMMIT, (the call), UPDATE + COMMIT
+    assert len(round_trips) == 4, round_trips
+    assert round_trips[-1].endswith("COMMIT") and "expect_rows" in round_trips[-1]
+
+
+async def test_a_queued_run_waits_three_times(
+    sql_engine: AsyncEngine, migrated_db: str, operator: dict[str, str], round_trips: list[str]
+) -> None:
+    queue, gateway = InMemoryJobQueue(), FakeLlmGateway()
+    async with sql_client(sql_engine, gateway, queue) as client:
+        _, headers = await new_tenant(client, operator)
+        agent = await add_agent(client, headers, model="gpt-4o", system_prompt="Be terse.")
+        url = f"/api/agents/{agent['id']}/executions"
+        response = await client.post(url, json={"input": "hello"}, headers=headers)
+    assert response.status_code == 202, response.text
+    [(execution_id, tenant_id)] = queue.sent
+    services = LlmServices(
+        gateway,
+        NaclSecretBox.from_env_value(TEST_SECRET_KEYS),
+        SystemClock(),
+        lambda: SqlUnitOfWork(sql_engine),
+    )
+    round_trips.clear()
+    await RunQueuedExecution(services, "w1")(execution_id, tenant_id)
+    # claim + its agent, COMMIT, (the call), result + COMMIT
+    assert len(round_trips) == 3, round_trips
+    [row] = admin_query(migrated_db, "SELECT * FROM executions WHERE id = :i", i=execution_id)
+    assert (row.status, row.config_model, row.claimed_by) == ("success", "gpt-4o", "w1")
+    [chat] = gateway.calls
+    assert chat.model == "gpt-4o" and chat.messages[0].content == "Be terse."
