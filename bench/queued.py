@@ -510,7 +510,7 @@ def measure(out_dir: Path) -> tuple[list[QueueAcceptRow], list[QueueDrainRow], l
     conns = int(env_str("BENCH_QUEUE_CONNS", env_str("LOAD_CONNS", "32")))
     warm = int(env_str("BENCH_QUEUE_WARM", env_str("LOAD_WARM", "5")))
     duration = int(env_str("BENCH_QUEUE_DURATION", env_str("LOAD_DURATION", "20")))
-    threads = _ints(env_str("BENCH_QUEUE_THREADS", "8,4,16"))
+    threads = _ints(env_str("BENCH_QUEUE_THREADS", "16,32,8"))
     batch = int(env_str("BENCH_QUEUE_BATCH", "5000"))
     rates = _floats(env_str("BENCH_QUEUE_STEADY_RATES", "50,5"))
     steady_s = float(env_str("BENCH_QUEUE_STEADY_DURATION", "10"))
