@@ -34,6 +34,13 @@ class LeaseLost(Conflict):
         super().__init__("The execution is no longer held by this worker")
 
 
+class ProvidersRemain(Conflict):
+    """A tenant is deleted only after its providers (and their gateway keys) are."""
+
+    def __init__(self) -> None:
+        super().__init__("The tenant still has LLM providers")
+
+
 class DuplicateName(Conflict):
     def __init__(self, entity: str, within: str = "") -> None:
         super().__init__(f"{entity} with this name already exists{within}")

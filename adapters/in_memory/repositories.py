@@ -8,7 +8,7 @@ from adapters.in_memory.tables import Tables
 from application.ports.page import Page
 from domain.agent import Agent
 from domain.api_key import ApiKey
-from domain.errors import DuplicateName, NotFound
+from domain.errors import DuplicateName, NotFound, ProvidersRemain
 from domain.tenant import Tenant
 
 
@@ -64,6 +64,8 @@ class InMemoryTenantRepository:
         self._t.tenants.put(tenant)
 
     async def delete(self, tenant_id: uuid.UUID) -> bool:
+        if any(row.tenant_id == tenant_id for row in self._t.providers.all_rows_unscoped()):
+            raise ProvidersRemain()  # fk_llm_providers_tenant_id is ON DELETE RESTRICT
         if not self._t.tenants.remove(tenant_id):
             return False
         self._t.cascade_tenant(tenant_id)

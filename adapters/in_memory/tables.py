@@ -79,9 +79,8 @@ class Tables:
             raise NotFound("Tenant")
 
     def cascade_tenant(self, tenant_id: uuid.UUID) -> None:
-        """ON DELETE CASCADE from tenants."""
+        """ON DELETE CASCADE from tenants (providers RESTRICT it instead)."""
         _remove_tenant_rows(self.agents, tenant_id)
         _remove_tenant_rows(self.keys, tenant_id)
-        _remove_tenant_rows(self.providers, tenant_id)
         _remove_tenant_rows(self.executions, tenant_id)
         _remove_tenant_rows(self.idempotency, tenant_id)

@@ -33,6 +33,11 @@ _NO_DATA_FOUND = "P0002"
 _RLS_VIOLATION = "42501"
 
 
+def constraint_name(exc: DBAPIError | psycopg.Error) -> str:
+    driver_error = exc.orig if isinstance(exc, DBAPIError) else exc
+    return getattr(getattr(driver_error, "diag", None), "constraint_name", None) or ""
+
+
 @contextmanager
 def domain_errors() -> Iterator[None]:
     """Around SQLAlchemy's execute (errors wrapped in DBAPIError) and the unit of work's
@@ -42,7 +47,7 @@ def domain_errors() -> Iterator[None]:
     except (DBAPIError, psycopg.Error) as exc:
         driver_error = exc.orig if isinstance(exc, DBAPIError) else exc
         diag = getattr(driver_error, "diag", None)
-        make_error = CONSTRAINT_ERRORS.get(getattr(diag, "constraint_name", None) or "")
+        make_error = CONSTRAINT_ERRORS.get(constraint_name(exc))
         if make_error is not None:
             raise make_error() from exc
         sqlstate = getattr(driver_error, "sqlstate", None)

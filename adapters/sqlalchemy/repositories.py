@@ -8,13 +8,15 @@ import uuid
 from typing import Any
 
 from sqlalchemy import bindparam, delete, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
 
-from adapters.sqlalchemy.errors import domain_errors
+from adapters.sqlalchemy.errors import constraint_name, domain_errors
 from adapters.sqlalchemy.executor import Executor
 from adapters.sqlalchemy.tables import agents, api_key_credentials, api_keys, tenants
 from application.ports.page import Page
 from domain.agent import Agent, AgentStatus
 from domain.api_key import ApiKey
+from domain.errors import ProvidersRemain
 from domain.tenant import Tenant
 
 _TENANT_GET = select(tenants).where(tenants.c.id == bindparam("id"))
@@ -106,7 +108,12 @@ class SqlTenantRepository:
             await self._conn.execute(update(tenants).where(tenants.c.id == tenant.id), values)
 
     async def delete(self, tenant_id: uuid.UUID) -> bool:
-        result = await self._conn.execute(delete(tenants).where(tenants.c.id == tenant_id))
+        try:
+            result = await self._conn.execute(delete(tenants).where(tenants.c.id == tenant_id))
+        except IntegrityError as exc:
+            if constraint_name(exc) == "fk_llm_providers_tenant_id":  # ON DELETE RESTRICT
+                raise ProvidersRemain() from exc
+            raise
         return result.rowcount > 0
 
 

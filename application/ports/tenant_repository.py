@@ -21,5 +21,7 @@ class TenantRepository(Protocol):
         """Raises Conflict if the new name is taken, NotFound if the agent is not the tenant's."""
 
     async def delete(self, tenant_id: uuid.UUID) -> bool:
-        """Deletes the tenant and everything it owns; False if it was not there."""
+        """Deletes the tenant and everything it owns, except providers: ProvidersRemain
+        while it has any (their gateway keys are revoked first, by the caller); False if
+        it was not there."""
         ...

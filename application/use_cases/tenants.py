@@ -4,6 +4,7 @@ import uuid
 from dataclasses import dataclass
 
 from application.ports.clock import Clock
+from application.ports.orphan_repository import GatewayOrphan
 from application.ports.page import Page
 from application.ports.token_generator import TokenGenerator
 from application.ports.unit_of_work import UnitOfWork
@@ -11,9 +12,10 @@ from application.use_cases.api_keys import new_tenant_key
 from application.use_cases.provider_removal import mark_all_revoking, revoke_all
 from application.use_cases.services import LlmServices
 from application.use_cases.tenants_access import require_tenant
-from domain.errors import Forbidden, InvalidValue, NotFound
+from domain.errors import Conflict, Forbidden, InvalidValue, NotFound, ProvidersRemain
 from domain.ids import new_id
 from domain.principal import Principal
+from domain.provider import ProviderStatus
 from domain.tenant import Tenant
 
 
@@ -101,9 +103,15 @@ class DeleteTenant:
     Its providers are marked `revoking`, and that is committed, before any revocation: a
     rotation racing the delete either moved its key before the mark (the new key is then
     the one revoked) or is refused by it and undoes its own binding, so no key outlives
-    its row. What the gateway refuses is recorded as orphans with the delete; should the
+    its row. What the gateway refused is recorded as orphans with the delete; should the
     delete stop between the two commits, the providers stay `revoking` for
-    `agentkeel providers reconcile` and the delete can be retried."""
+    `agentkeel providers reconcile` and the delete can be retried.
+
+    A provider created meanwhile (after the marks) is not deleted with the tenant: the
+    database refuses (ProvidersRemain), so its key is marked and revoked in another round;
+    one created after the tenant row is gone fails and undoes its own binding."""
+
+    ROUNDS = 3  # each round is a provider created mid-delete: more is a client in a loop
 
     def __init__(self, uow: UnitOfWork, providers: LlmServices) -> None:
         self._uow, self._providers = uow, providers
@@ -118,13 +126,30 @@ class DeleteTenant:
         services = self._providers
         bindings = await mark_all_revoking(self._uow, services, tenant_id)
         await self._uow.commit()
-        # Committed before the gateway calls, as for one provider: no transaction (nor the
-        # marks' row locks, on which a racing rotation's `rebind` would wait) is held
-        # across them.
-        orphans = await revoke_all(services, tenant_id, bindings)
-        async with services.uow_factory() as uow:
-            await uow.scope_to(principal)
-            for orphan in orphans:  # what the gateway refused, for `providers reconcile`
-                await uow.orphans.add(orphan)
-            await uow.tenants.delete(tenant_id)
-            await uow.commit()
+        for _ in range(self.ROUNDS):
+            # Committed before the gateway calls, as for one provider: no transaction (nor
+            # the marks' row locks, on which a racing rotation's `rebind` would wait) is
+            # held across them.
+            orphans = await revoke_all(services, tenant_id, bindings)
+            async with services.uow_factory() as uow:
+                await uow.scope_to(principal)
+                try:
+                    await self._delete(uow, tenant_id, orphans)
+                    await uow.commit()
+                    return
+                except ProvidersRemain:
+                    pass  # rolled back: the revoked providers stay `revoking`, nothing lost
+            async with services.uow_factory() as uow:
+                await uow.scope_to(principal)
+                bindings = await mark_all_revoking(uow, services, tenant_id)
+                await uow.commit()
+        raise Conflict("Providers kept being added to the tenant while it was being deleted")
+
+    @staticmethod
+    async def _delete(uow: UnitOfWork, tenant_id: uuid.UUID, orphans: list[GatewayOrphan]) -> None:
+        for orphan in orphans:  # what the gateway refused, for `providers reconcile`
+            await uow.orphans.add(orphan)
+        for provider in await uow.providers.list(tenant_id):
+            if provider.status is ProviderStatus.REVOKING:  # marked and revoked above
+                await uow.providers.delete(provider.id)
+        await uow.tenants.delete(tenant_id)

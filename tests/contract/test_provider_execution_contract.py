@@ -10,7 +10,7 @@ from application.ports.orphan_repository import GatewayOrphan
 from application.ports.provider_repository import ProviderSecrets
 from application.ports.secret_box import SealedSecret
 from application.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
-from domain.errors import Conflict, NotFound
+from domain.errors import Conflict, NotFound, ProvidersRemain
 from domain.ids import new_id
 from domain.provider import LlmProvider, ProviderStatus
 from tests.support.factories import NOW, an_agent
@@ -213,9 +213,23 @@ async def test_list_sealed_pages_by_id(uow_factory: UnitOfWorkFactory) -> None:
             assert secrets == await uow.providers.secrets(provider.id)
 
 
-async def test_tenant_delete_cascades(uow_factory: UnitOfWorkFactory) -> None:
+async def test_a_tenant_with_providers_is_not_deleted(uow_factory: UnitOfWorkFactory) -> None:
+    """Providers RESTRICT the tenant's delete: their gateway keys are revoked first."""
     tenant_id = await new_tenant(uow_factory)
     provider, _ = await stored(uow_factory, tenant_id)
+    async with scoped(uow_factory, OPERATOR) as uow:
+        with pytest.raises(ProvidersRemain):
+            await uow.tenants.delete(tenant_id)
+    async with scoped(uow_factory, OPERATOR) as uow:
+        assert await uow.tenants.get(tenant_id) is not None
+        assert await uow.providers.get(provider.id) is not None
+        await uow.providers.delete(provider.id)
+        assert await uow.tenants.delete(tenant_id) is True
+        await uow.commit()
+
+
+async def test_tenant_delete_cascades(uow_factory: UnitOfWorkFactory) -> None:
+    tenant_id = await new_tenant(uow_factory)
     execution = an_execution(tenant_id, uuid.uuid4())
     async with scoped(uow_factory, OPERATOR) as uow:
         await uow.executions.add(execution)
@@ -225,7 +239,6 @@ async def test_tenant_delete_cascades(uow_factory: UnitOfWorkFactory) -> None:
         await uow.commit()
     async with scoped(uow_factory, OPERATOR) as uow:
         assert await uow.executions.get(execution.id) is None
-        assert await uow.providers.get(provider.id) is None
 
         async def add_and_commit() -> None:
             await uow.executions.add(an_execution(tenant_id, uuid.uuid4()))

@@ -1,14 +1,9 @@
 """BYOK provider flows over the in-memory adapters and the fake gateway: fast, no I/O."""
 
 import uuid
-from dataclasses import dataclass
-from datetime import datetime
 
 import pytest
 
-from adapters.in_memory.store import InMemoryStore
-from adapters.in_memory.unit_of_work import InMemoryUnitOfWork
-from adapters.system import SystemClock
 from application.gateway_errors import GatewayUnavailable
 from application.ports.llm_types import VirtualKey
 from application.ports.orphan_repository import GatewayOrphan
@@ -24,53 +19,16 @@ from application.use_cases.providers import (
     RotateProvider,
     VerifyProvider,
 )
-from application.use_cases.services import LlmServices
-from application.use_cases.tenants import DeleteTenant
 from domain.errors import Conflict, DuplicateName, InvalidValue, NotFound, Refused
-from domain.principal import CONSOLE_OPERATOR, Principal
 from domain.provider import LlmProvider, ProviderStatus
-from tests.support.factories import a_tenant, an_agent
-from tests.support.llm_helpers import FlakyGateway, box_of, canary
-
-BOX = box_of("unit")
-
-
-@dataclass
-class World:
-    store: InMemoryStore
-    gateway: FlakyGateway
-    tenant_id: uuid.UUID
-    tenant: Principal
-
-    @property
-    def services(self) -> LlmServices:
-        return LlmServices(self.gateway, BOX, SystemClock(), self.uow)
-
-    def uow(self) -> InMemoryUnitOfWork:
-        return InMemoryUnitOfWork(self.store)
-
-    async def scoped(self, principal: Principal | None = None) -> InMemoryUnitOfWork:
-        work = self.uow()
-        await work.scope_to(principal or self.tenant)
-        return work
-
-    async def create(self, **fields: object) -> ProviderWithKey:
-        values = {"provider_name": "openai", "api_key": canary(), "model": "gpt-4o-mini", **fields}
-        new = NewProvider(**values)  # type: ignore[arg-type]
-        return await CreateProvider(await self.scoped(), self.services)(
-            self.tenant, self.tenant_id, new
-        )
-
-    def orphans(self) -> list[GatewayOrphan]:
-        return list(self.store.orphans.values())
+from tests.support.factories import an_agent
+from tests.support.llm_helpers import box_of, canary
+from tests.support.provider_world import BOX, World, a_world
 
 
 @pytest.fixture
 def world() -> World:
-    store = InMemoryStore()
-    tenant = a_tenant()
-    store.tenants[tenant.id] = tenant
-    return World(store, FlakyGateway(), tenant.id, Principal(tenant.id, tenant.id))
+    return a_world()
 
 
 async def test_create_binds_a_deployment_and_a_restricted_key(world: World) -> None:
@@ -391,106 +349,6 @@ async def test_delete_with_the_gateway_down_keeps_a_revoking_row(world: World) -
     assert (report.removed, report.still_failing) == (1, 0)
     assert world.store.providers == {} and world.gateway.live_keys() == []
     assert world.gateway.registry.deployments == {}
-
-
-async def test_tenant_delete_revokes_every_key_or_records_it(world: World) -> None:
-    made = [await world.create(provider_name=n) for n in ("openai", "anthropic", "groq")]
-    world.gateway.down = {"remove_deployment"}  # keys revoke fine, deployments do not
-    await DeleteTenant(await world.scoped(CONSOLE_OPERATOR), world.services)(
-        CONSOLE_OPERATOR, world.tenant_id
-    )
-    assert world.store.tenants == {} and world.store.providers == {}
-    assert world.gateway.live_keys() == []
-    orphans = world.orphans()
-    assert {o.reference for o in orphans} == {m.provider.deployment_id for m in made}
-    assert {o.kind for o in orphans} == {"deployment"}
-
-
-async def test_tenant_delete_racing_a_rotation_revokes_the_key_the_row_holds(
-    world: World,
-) -> None:
-    made = [await world.create(provider_name=n) for n in ("openai", "anthropic")]
-    delete_uow = await world.scoped(CONSOLE_OPERATOR)
-    listed = delete_uow.providers.list
-    rotated: list[ProviderWithKey] = []
-
-    async def rotation_commits_right_after_the_read(
-        tenant_id: uuid.UUID | None,
-    ) -> list[LlmProvider]:
-        providers = await listed(tenant_id)
-        # Between the delete's read of the providers and their revocation, a rotation
-        # of one of them runs to the end.
-        rotated.append(
-            await RotateProvider(await world.scoped(), world.services)(
-                world.tenant, world.tenant_id, made[1].provider.id
-            )
-        )
-        return providers
-
-    delete_uow.providers.list = rotation_commits_right_after_the_read  # type: ignore[method-assign]
-    await DeleteTenant(delete_uow, world.services)(CONSOLE_OPERATOR, world.tenant_id)
-    registry = world.gateway.registry
-    assert registry.key_info(rotated[0].virtual_key).status == "revoked"
-    assert world.gateway.live_keys() == [] and registry.deployments == {}
-    assert world.store.tenants == {} and world.store.providers == {}
-    assert world.orphans() == []
-
-
-async def test_rotation_after_a_tenant_delete_marked_its_providers_is_refused(
-    world: World,
-) -> None:
-    made = await world.create()
-    mint = world.gateway.create_virtual_key
-
-    async def tenant_delete_first(
-        models: list[str], alias: str, max_budget: float | None, metadata: dict[str, str]
-    ) -> VirtualKey:
-        # While the rotation mints its key, the whole tenant delete runs.
-        await DeleteTenant(await world.scoped(CONSOLE_OPERATOR), world.services)(
-            CONSOLE_OPERATOR, world.tenant_id
-        )
-        return await mint(models, alias, max_budget, metadata)
-
-    world.gateway.create_virtual_key = tenant_delete_first  # type: ignore[method-assign]
-    with pytest.raises(NotFound):
-        await RotateProvider(await world.scoped(), world.services)(
-            world.tenant, world.tenant_id, made.provider.id
-        )
-    assert world.gateway.live_keys() == [] and world.gateway.registry.deployments == {}
-    assert world.store.tenants == {} and world.store.providers == {}
-    assert world.orphans() == []
-
-
-async def test_tenant_delete_outrun_by_rotations_is_a_conflict_and_deletes_nothing(
-    world: World,
-) -> None:
-    made = [await world.create(provider_name=n) for n in ("openai", "anthropic")]
-    delete_uow = await world.scoped(CONSOLE_OPERATOR)
-    mark = delete_uow.providers.mark_revoking
-    rotated: list[ProviderWithKey] = []
-
-    async def a_rotation_before_every_mark(
-        provider_id: uuid.UUID, held_key_id: str, at: datetime
-    ) -> bool:
-        if provider_id == made[1].provider.id:  # the first provider is marked meanwhile
-            rotated.append(
-                await RotateProvider(await world.scoped(), world.services)(
-                    world.tenant, world.tenant_id, provider_id
-                )
-            )
-        return await mark(provider_id, held_key_id, at)
-
-    delete_uow.providers.mark_revoking = a_rotation_before_every_mark  # type: ignore[method-assign]
-    with pytest.raises(Conflict):
-        await DeleteTenant(delete_uow, world.services)(CONSOLE_OPERATOR, world.tenant_id)
-    assert 1 < len(rotated) < 10  # bounded
-    # Nothing half-deleted: the tenant and every provider stay, usable, nothing revoked.
-    assert world.tenant_id in world.store.tenants
-    rows = [world.store.providers[m.provider.id] for m in made]
-    assert [r.provider.status for r in rows] == [ProviderStatus.ACTIVE] * 2
-    live = {made[0].virtual_key, rotated[-1].virtual_key}
-    assert set(world.gateway.live_keys()) == live
-    assert set(world.gateway.registry.deployments) == {r.provider.deployment_id for r in rows}
 
 
 async def test_byok_run_goes_through_the_virtual_key(world: World) -> None:
