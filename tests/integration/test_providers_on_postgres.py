@@ -167,7 +167,9 @@ async def test_storage_and_undo_failure_records_orphans(env: Env, sql_engine: As
         await ReconcileGateway(uow, services(env, sql_engine))()
     assert env.rows("SELECT id FROM gateway_orphans WHERE tenant_id = :tenant") == []
     assert env.gateway.live_keys() == [] and env.gateway.registry.deployments == {}
-    env.rows("DELETE FROM tenants WHERE id = :tenant")  # the fake row opens with no key
+    # The fake row opens with no key (providers first: they RESTRICT the tenant's delete).
+    env.rows("DELETE FROM llm_providers WHERE tenant_id = :tenant")
+    env.rows("DELETE FROM tenants WHERE id = :tenant")
 
 
 async def test_verify_rotate_and_delete(env: Env) -> None:

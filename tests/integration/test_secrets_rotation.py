@@ -172,7 +172,9 @@ async def test_a_secret_moved_to_another_row_never_opens(
         donor_url = f"/api/tenants/{tenant_id}/providers/{donor}/verify"
         assert (await client.get(donor_url, headers=headers)).json()["status"] == "active"
     # A shared database: leave no row that other tests' key rings cannot open.
-    admin_query(migrated_db, "DELETE FROM tenants WHERE id = :t", t=uuid.UUID(tenant_id))
+    for table, column in (("llm_providers", "tenant_id"), ("tenants", "id")):  # RESTRICT
+        sql = f"DELETE FROM {table} WHERE {column} = :t"
+        admin_query(migrated_db, sql, t=uuid.UUID(tenant_id))
 
 
 class RacingUnitOfWork(SqlUnitOfWork):
