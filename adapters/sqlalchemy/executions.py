@@ -8,6 +8,7 @@ from sqlalchemy import Integer, bindparam, case, func, insert, literal_column, s
 from sqlalchemy.sql.elements import ClauseElement
 
 from adapters.sqlalchemy.executor import Executor
+from adapters.sqlalchemy.literal import driver_sql
 from adapters.sqlalchemy.repositories import agent_from
 from adapters.sqlalchemy.tables import agents
 from adapters.sqlalchemy.tables import executions as t
@@ -105,7 +106,7 @@ def _execution(row: Any) -> Execution:
 _BY_ID = t.c.id == bindparam("p_id")
 _HELD = (t.c.status == "running", t.c.claimed_by == bindparam("p_worker"))
 _INSERT = insert(t)
-_GET = select(t).where(_BY_ID)
+_GET = driver_sql(select(t).where(_BY_ID))
 _ONE = literal_column("1", Integer)
 _UPDATE = update(t).where(_BY_ID).returning(_ONE)
 _CLAIM = (
@@ -168,7 +169,7 @@ class SqlExecutionRepository:
         self._held_back.defer(self._held_back.render(_INSERT, _values(execution)))
 
     async def get(self, execution_id: uuid.UUID) -> Execution | None:
-        row = (await self._conn.execute(_GET, {"p_id": execution_id})).first()
+        row = await self._conn.fetch_one(_GET, {"p_id": execution_id})
         return None if row is None else _execution(row)
 
     async def update(self, execution: Execution) -> None:

@@ -1,4 +1,4 @@
-"""What a SQL repository needs of its connection: `execute`, and nothing else."""
+"""What a SQL repository needs of its connection: `execute`, and `fetch_one` for hot reads."""
 
 from typing import Any, Protocol
 
@@ -9,4 +9,9 @@ from sqlalchemy.sql.expression import Executable
 class Executor(Protocol):
     async def execute(self, statement: Executable, parameters: Any = None) -> CursorResult[Any]:
         """Runs one statement in the unit of work's transaction."""
+        ...
+
+    async def fetch_one(self, sql: str, parameters: dict[str, Any]) -> Any | None:
+        """The first row of `sql` (`%(name)s` placeholders; a named tuple), as a prepared
+        statement on the driver: a hot read without SQLAlchemy's execution layer."""
         ...

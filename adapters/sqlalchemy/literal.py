@@ -30,3 +30,8 @@ def render(driver: PsycopgConnection[Any], statement: ClauseElement, params: dic
     compiled = _compiled(statement, frozenset(params))
     values = compiled.construct_params(params)
     return AsyncClientCursor(driver).mogrify(compiled.string, values)
+
+
+def driver_sql(statement: ClauseElement) -> str:
+    """`statement` as psycopg's SQL text, `%(name)s` placeholders (for `fetch_one`)."""
+    return str(statement.compile(dialect=_DIALECT))

@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 
 from adapters.sqlalchemy.errors import constraint_name, domain_errors
 from adapters.sqlalchemy.executor import Executor
+from adapters.sqlalchemy.literal import driver_sql
 from adapters.sqlalchemy.tables import agents, api_key_credentials, api_keys, tenants
 from application.ports.page import Page
 from domain.agent import Agent, AgentStatus
@@ -26,7 +27,7 @@ _TENANT_LIST = (
     .limit(bindparam("limit"))
     .offset(bindparam("offset"))
 )
-_AGENT_GET = select(agents).where(agents.c.id == bindparam("id"))
+_AGENT_GET = driver_sql(select(agents).where(agents.c.id == bindparam("id")))
 _AGENT_LIST = (
     select(agents)
     .order_by(agents.c.created_at, agents.c.id)
@@ -136,8 +137,8 @@ class SqlAgentRepository:
         read = self._read_ahead.pop(agent_id, None)
         if read is not None:
             return read
-        row = (await self._conn.execute(_AGENT_GET, {"id": agent_id})).first()
-        return None if row is None else _agent(row)
+        row = await self._conn.fetch_one(_AGENT_GET, {"id": agent_id})
+        return None if row is None else agent_from(row._asdict())
 
     async def list(self, tenant_id: uuid.UUID | None, page: Page) -> list[Agent]:
         params: dict[str, Any] = {"limit": page.limit, "offset": page.offset}
