@@ -12,6 +12,10 @@ class Executor(Protocol):
         ...
 
     async def fetch_one(self, sql: str, parameters: dict[str, Any]) -> Any | None:
-        """The first row of `sql` (`%(name)s` placeholders; a named tuple), as a prepared
-        statement on the driver: a hot read without SQLAlchemy's execution layer."""
+        """The first row of `sql` (`%(name)s` placeholders; a named tuple), straight on the
+        driver: a hot read without SQLAlchemy's execution layer."""
+        ...
+
+    async def fetch_all(self, sql: str, parameters: dict[str, Any]) -> list[Any]:
+        """Every row of `sql`, as `fetch_one`."""
         ...

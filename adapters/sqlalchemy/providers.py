@@ -2,10 +2,11 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import bindparam, delete, insert, select, update
 
 from adapters.sqlalchemy.errors import domain_errors
 from adapters.sqlalchemy.executor import Executor
+from adapters.sqlalchemy.literal import driver_sql
 from adapters.sqlalchemy.tables import llm_providers as t
 from application.ports.provider_repository import ProviderSecrets
 from application.ports.secret_box import SealedSecret
@@ -54,6 +55,11 @@ def _secrets(row: Any) -> ProviderSecrets:
     )
 
 
+_LIST = select(t).order_by(t.c.created_at, t.c.id)
+_LIST_ALL = driver_sql(_LIST)
+_LIST_OF_TENANT = driver_sql(_LIST.where(t.c.tenant_id == bindparam("tenant_id")))
+
+
 class SqlProviderRepository:
     def __init__(self, conn: Executor) -> None:
         self._conn = conn
@@ -93,10 +99,11 @@ class SqlProviderRepository:
         return [(_provider(r), _secrets(r)) for r in await self._conn.execute(statement)]
 
     async def list(self, tenant_id: uuid.UUID | None) -> list[LlmProvider]:
-        statement = select(t).order_by(t.c.created_at, t.c.id)
-        if tenant_id is not None:
-            statement = statement.where(t.c.tenant_id == tenant_id)
-        return [self._seen(row) for row in await self._conn.execute(statement)]
+        if tenant_id is None:
+            rows = await self._conn.fetch_all(_LIST_ALL, {})
+        else:  # every BYOK run
+            rows = await self._conn.fetch_all(_LIST_OF_TENANT, {"tenant_id": tenant_id})
+        return [self._seen(row) for row in rows]
 
     async def update(self, provider: LlmProvider, secrets: ProviderSecrets | None = None) -> None:
         values = _entity_values(provider)
