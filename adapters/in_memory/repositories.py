@@ -76,6 +76,9 @@ class InMemoryAgentRepository:
     def __init__(self, tables: Tables) -> None:
         self._t = tables
 
+    def prefetch(self, agent_id: uuid.UUID) -> None:
+        """Nothing to save without round trips."""
+
     def _check(self, agent: Agent) -> None:
         self._t.require_tenant(agent.tenant_id)
         for other in self._t.agents.all_rows_unscoped():

@@ -5,6 +5,7 @@ statements do the rest. Rows are mapped to domain entities here and nowhere else
 """
 
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import bindparam, delete, func, insert, select, update
@@ -27,7 +28,8 @@ _TENANT_LIST = (
     .limit(bindparam("limit"))
     .offset(bindparam("offset"))
 )
-_AGENT_GET = driver_sql(select(agents).where(agents.c.id == bindparam("id")))
+AGENT_BY_ID = select(agents).where(agents.c.id == bindparam("id"))
+_AGENT_GET = driver_sql(AGENT_BY_ID)
 _AGENT_LIST = (
     select(agents)
     .order_by(agents.c.created_at, agents.c.id)
@@ -119,9 +121,10 @@ class SqlTenantRepository:
 
 
 class SqlAgentRepository:
-    def __init__(self, conn: Executor) -> None:
+    def __init__(self, conn: Executor, prefetch: Callable[[uuid.UUID], None]) -> None:
         self._conn = conn
         self._read_ahead: dict[uuid.UUID, Agent] = {}
+        self.prefetch = prefetch  # the unit of work reads it with its key lookup
 
     def read_ahead(self, agent: Agent) -> None:
         """An agent another statement of this unit of work brought along (a worker's claim

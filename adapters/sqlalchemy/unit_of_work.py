@@ -31,9 +31,11 @@ from adapters.sqlalchemy.idempotency import SqlIdempotencyRepository
 from adapters.sqlalchemy.orphans import SqlOrphanRepository
 from adapters.sqlalchemy.providers import SqlProviderRepository
 from adapters.sqlalchemy.repositories import (
+    AGENT_BY_ID,
     SqlAgentRepository,
     SqlApiKeyRepository,
     SqlTenantRepository,
+    agent_from,
 )
 from domain.principal import Principal
 
@@ -84,16 +86,17 @@ class SqlUnitOfWork:
         self._driver: PsycopgConnection[Any] | None = None
         self._held_back: list[str] = []  # statements whose answers nobody waits for
         self._session: _HeldBackFirst | None = None
+        self._prefetched_agent: uuid.UUID | None = None
 
     async def __aenter__(self) -> Self:
         conn = await self._engine.connect()
         self._conn = conn
         raw = await conn.get_raw_connection()
         self._driver = raw.driver_connection
-        self._held_back = []
+        self._held_back, self._prefetched_agent = [], None
         self._session = session = _HeldBackFirst(conn, self)
         self.tenants = SqlTenantRepository(session)
-        self.agents = SqlAgentRepository(session)
+        self.agents = SqlAgentRepository(session, self._prefetch_agent)
         self.api_keys = SqlApiKeyRepository(session)
         self.providers = SqlProviderRepository(session)
         self.executions = SqlExecutionRepository(session, self, self.agents.read_ahead)
@@ -173,12 +176,23 @@ class SqlUnitOfWork:
             with domain_errors():
                 await self._live_driver().execute("; ".join(held).encode(), prepare=False)
 
+    def _prefetch_agent(self, agent_id: uuid.UUID) -> None:
+        self._prefetched_agent = agent_id
+
     async def authenticate(self, key_hash: bytes) -> Principal | None:
+        """The key lookup sets the transaction's context; a prefetched agent is read in the
+        same message, after it, so under that context (no context: no row)."""
         self._open_transaction()
-        cursor = await self.send(
-            f"SELECT key_id, tenant_id, key_hash FROM authenticate_api_key({_bytea(key_hash)})"  # noqa: S608 (hex digits only)
-        )
+        lookup = f"SELECT key_id, tenant_id, key_hash FROM authenticate_api_key({_bytea(key_hash)})"  # noqa: S608 (hex digits only)
+        agent_id, self._prefetched_agent = self._prefetched_agent, None
+        if agent_id is not None:
+            lookup += "; " + self.render(AGENT_BY_ID, {"id": agent_id})
+        cursor = await self.send(lookup)
         row = await cursor.fetchone()
+        if agent_id is not None and cursor.nextset():
+            agent_row = await cursor.fetchone()
+            if agent_row is not None:
+                self.agents.read_ahead(agent_from(agent_row._asdict()))
         if row is None or not hmac.compare_digest(bytes(row.key_hash), key_hash):
             return None
         return Principal(key_id=row.key_id, tenant_id=row.tenant_id)

@@ -1,5 +1,6 @@
 """What the HTTP layer needs from the composition root, and the per-request scope."""
 
+import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -58,11 +59,14 @@ async def require_bearer(request: Request[Any, Any, Any]) -> None:
 
 @asynccontextmanager
 async def caller_scope(
-    request: Request[Any, Any, Any],
+    request: Request[Any, Any, Any], agent_id: uuid.UUID | None = None
 ) -> AsyncIterator[tuple[UnitOfWork, Principal, HttpDependencies]]:
-    """One unit of work for the request, scoped to the authenticated caller."""
+    """One unit of work for the request, scoped to the authenticated caller. `agent_id`:
+    the agent the request is about, which the unit of work may read with the key."""
     token = bearer_token(request)
     deps = dependencies(request)
     async with deps.uow_factory() as uow:
+        if agent_id is not None:
+            uow.agents.prefetch(agent_id)
         principal = await Authenticate(uow)(token)
         yield uow, principal, deps

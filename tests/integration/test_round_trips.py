@@ -1,6 +1,7 @@
 """How many times a run waits for PostgreSQL: what the unit of work holds back and sends
 together (adapters/sqlalchemy/unit_of_work.py) is the main cost of these paths."""
 
+import secrets
 from typing import Any
 
 import psycopg
@@ -34,7 +35,25 @@ def round_trips(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     return sent
 
 
-async def test_a_sync_run_waits_four_times(
+async def test_reading_an_agent_waits_twice(
+    sql_engine: AsyncEngine, operator: dict[str, str], round_trips: list[str]
+) -> None:
+    async with sql_client(sql_engine, FakeLlmGateway()) as client:
+        _, headers = await new_tenant(client, operator)
+        agent = await add_agent(client, headers)
+        _, others = await new_tenant(client, operator)
+        round_trips.clear()
+        mine = await client.get(f"/api/agents/{agent['id']}", headers=headers)
+        assert len(round_trips) == 2, round_trips  # key + context + the agent; ROLLBACK
+        theirs = await client.get(f"/api/agents/{agent['id']}", headers=others)
+        bad_key = {"Authorization": "Bearer ak_tn_" + secrets.token_urlsafe(32)}  # unknown
+        anonymous = await client.get(f"/api/agents/{agent['id']}", headers=bad_key)
+    assert mine.status_code == 200 and mine.json()["id"] == agent["id"], mine.text
+    # Read with the key, under the context it sets: another tenant's key finds nothing.
+    assert (theirs.status_code, anonymous.status_code) == (404, 401)
+
+
+async def test_a_sync_run_waits_three_times(
     sql_engine: AsyncEngine, operator: dict[str, str], round_trips: list[str]
 ) -> None:
     async with sql_client(sql_engine, FakeLlmGateway()) as client:
@@ -44,8 +63,8 @@ async def test_a_sync_run_waits_four_times(
         body = {"agent_id": agent["id"], "input": "hello"}
         response = await client.post("/api/agents/execute", json=body, headers=headers)
     assert response.status_code == 200, response.text
-    # key + context, agent, INSERT + COMMIT, (the call), UPDATE + COMMIT
-    assert len(round_trips) == 4, round_trips
+    # key + context + agent, INSERT + COMMIT, (the call), UPDATE + COMMIT
+    assert len(round_trips) == 3, round_trips
     assert round_trips[-1].endswith("COMMIT") and "expect_rows" in round_trips[-1]
 
 

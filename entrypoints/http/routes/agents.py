@@ -50,7 +50,7 @@ async def list_agents(
 
 @get("/api/agents/{agent_id:str}", tags=["agents"], summary="Get an agent")
 async def get_agent(request: Req, agent_id: FromPath[uuid.UUID]) -> AgentOut:
-    async with caller_scope(request) as (uow, principal, _):
+    async with caller_scope(request, agent_id) as (uow, principal, _):
         return AgentOut.of(await GetAgent(uow)(principal, agent_id))
 
 

@@ -28,7 +28,7 @@ Req = Request[Any, Any, Any]
     summary="Run an agent now and wait for the answer",
 )
 async def execute_now(request: Req, data: JSONBody[ExecuteNow]) -> ExecutedOut:
-    async with caller_scope(request) as (uow, principal, deps):
+    async with caller_scope(request, data.agent_id) as (uow, principal, deps):
         execution = await ExecuteAgent(uow, deps.llm)(principal, data.agent_id, data.input)
     return executed(execution)
 
@@ -58,7 +58,7 @@ async def submit(
     idempotency_key: IdempotencyKey = None,
 ) -> Response[QueuedOut]:
     submission = Submission(agent_id, data.input, data.callback_url, idempotency_key)
-    async with caller_scope(request) as (uow, principal, deps):
+    async with caller_scope(request, agent_id) as (uow, principal, deps):
         done = await SubmitExecution(uow, deps.llm, deps.queue, deps.requeue_after)(
             principal, submission
         )
