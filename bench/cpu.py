@@ -1,5 +1,5 @@
-"""CPU counters for the queue bench, from /proc: the process under test (and its children),
-all postgres processes, redis-server and the whole machine, sampled and differenced."""
+"""CPU counters for the execute and queue benches, from /proc: the process under test (and
+its children), all postgres processes, redis-server and the whole machine."""
 
 import os
 import time
@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 
-def _tree(pid: int) -> list[int]:
+def tree(pid: int) -> list[int]:
     """The process and its children (`serve --workers N` forks N uvicorn workers)."""
     try:
         children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
@@ -16,7 +16,7 @@ def _tree(pid: int) -> list[int]:
     return [pid, *map(int, children)]
 
 
-def _ticks(pids: list[int]) -> int:
+def ticks(pids: list[int]) -> int:
     total = 0
     for pid in pids:
         try:
@@ -40,7 +40,7 @@ def _named(comm: str) -> list[int]:
     return pids
 
 
-def _machine() -> tuple[int, int]:
+def machine() -> tuple[int, int]:
     """(busy, all) jiffies from /proc/stat, as load.sh counts them."""
     v = [int(x) for x in Path("/proc/stat").read_text().splitlines()[0].split()[1:9]]
     return v[0] + v[1] + v[2] + v[5] + v[6] + v[7], sum(v)
@@ -58,9 +58,9 @@ class Sample:
 
     @classmethod
     def take(cls, pid: int, done: int = 0) -> "Sample":
-        b, a = _machine()
-        return cls(time.monotonic(), done, _ticks(_tree(pid)), _ticks(_named("postgres")),
-                   _ticks(_named("redis-server")), b, a)  # fmt: skip
+        b, a = machine()
+        return cls(time.monotonic(), done, ticks(tree(pid)), ticks(_named("postgres")),
+                   ticks(_named("redis-server")), b, a)  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)

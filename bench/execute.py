@@ -43,6 +43,7 @@ from bench.common import (
     parse_result_line,
     which,
 )
+from bench.cpu import machine, ticks, tree
 from bench.report import ExecRow, render_execute
 from bench.seed import PROMPT
 
@@ -208,37 +209,16 @@ def smoke(base: str, mock: Mock, seeded: Seeded) -> tuple[bool, str]:
 # --------------------------------------------------------------------------- load
 
 
-def _ticks(pids: list[int]) -> int:
-    """utime+stime (clock ticks) of the PIDs and their direct children."""
-    total = 0
-    children: list[int] = []
-    for pid in pids:
-        try:
-            for tid in os.listdir(f"/proc/{pid}/task"):
-                kids = Path(f"/proc/{pid}/task/{tid}/children").read_text().split()
-                children += [int(k) for k in kids]
-        except OSError:
-            pass
-    for pid in [*pids, *children]:
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-            total += int(fields[11]) + int(fields[12])
-        except (OSError, IndexError, ValueError):
-            pass
-    return total
-
-
-def _machine() -> tuple[int, int]:
-    """(busy, all) jiffies from /proc/stat, as load.sh counts them."""
-    v = [int(x) for x in Path("/proc/stat").read_text().splitlines()[0].split()[1:9]]
-    return v[0] + v[1] + v[2] + v[5] + v[6] + v[7], sum(v)
-
-
 @dataclass(frozen=True, slots=True)
 class Shot:
     label: str
     base: str
     env: dict[str, str]
+
+
+def _counters(svc_pid: int, mock_pid: int) -> tuple[int, int, tuple[int, int], float]:
+    """CPU ticks of the service and of the mock (bench/cpu.py), the machine's, the time."""
+    return ticks(tree(svc_pid)), ticks(tree(mock_pid)), machine(), time.monotonic()
 
 
 def run_wrk(shot: Shot, conns: int, warm: int, duration: int, svc_pid: int, mock_pid: int,
@@ -251,10 +231,10 @@ def run_wrk(shot: Shot, conns: int, warm: int, duration: int, svc_pid: int, mock
     if warm > 0:
         subprocess.run([*cmd, f"-d{warm}s"], env=env, capture_output=True, check=False)
     hz = os.sysconf("SC_CLK_TCK")
-    s0, m0, (b0, a0), t0 = _ticks([svc_pid]), _ticks([mock_pid]), _machine(), time.monotonic()
+    s0, m0, (b0, a0), t0 = _counters(svc_pid, mock_pid)
     proc = subprocess.run([*cmd, f"-d{duration}s"], env=env, capture_output=True, text=True,
                           check=False)  # fmt: skip
-    s1, m1, (b1, a1), t1 = _ticks([svc_pid]), _ticks([mock_pid]), _machine(), time.monotonic()
+    s1, m1, (b1, a1), t1 = _counters(svc_pid, mock_pid)
     with logfile.open("a") as out:
         out.write(f"== {shot.label} c={conns} (exit {proc.returncode})\n")
         out.write(proc.stdout + proc.stderr + "\n")

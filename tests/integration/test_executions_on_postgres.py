@@ -3,7 +3,6 @@
 import hashlib
 import uuid
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -19,8 +18,8 @@ from application.gateway_errors import (
     RateLimited,
 )
 from domain.execution import MAX_INPUT_LENGTH
-from tests.support.llm_helpers import FlakyGateway, add_agent, add_provider, admin_query, new_tenant
-from tests.support.sql_app import sql_client
+from tests.support.llm_helpers import add_agent, add_provider, admin_query, new_tenant
+from tests.support.tenant_env import TenantEnv, tenant_env
 
 pytestmark = pytest.mark.postgres
 EXECUTED = {"execution_id", "status", "output", "model", "usage", "latency_ms"}
@@ -29,15 +28,7 @@ EXECUTION = {"id", "agent_id", "tenant_id", "status", "input", "output", "error"
 }  # fmt: skip
 
 
-@dataclass
-class Env:
-    client: httpx.AsyncClient
-    gateway: FlakyGateway
-    operator: dict[str, str]
-    tenant_id: str
-    headers: dict[str, str]
-    db: str
-
+class Env(TenantEnv):
     async def run(self, agent_id: object, text: str = "hello there") -> httpx.Response:
         body = {"agent_id": str(agent_id), "input": text}
         return await self.client.post("/api/agents/execute", json=body, headers=self.headers)
@@ -57,10 +48,8 @@ class Env:
 async def env(
     sql_engine: AsyncEngine, migrated_db: str, operator: dict[str, str]
 ) -> AsyncIterator[Env]:
-    gateway = FlakyGateway()
-    async with sql_client(sql_engine, gateway) as client:
-        tenant_id, headers = await new_tenant(client, operator)
-        yield Env(client, gateway, operator, tenant_id, headers, migrated_db)
+    async with tenant_env(Env, sql_engine, migrated_db, operator) as made:
+        yield made
 
 
 async def test_a_plain_agent_runs_on_the_platform_key(env: Env) -> None:

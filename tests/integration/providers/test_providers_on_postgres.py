@@ -1,6 +1,5 @@
 """BYOK providers through HTTP over PostgreSQL, with a fake gateway we can inspect and break."""
 
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -15,20 +14,12 @@ from tests.support.llm_helpers import (
     new_tenant,
     provider_body,
 )
-from tests.support.provider_env import Env, provider_env, services
+from tests.support.tenant_env import ProviderEnv as Env
 
 pytestmark = pytest.mark.postgres
 CONTRACT_FIELDS = {"id", "tenant_id", "provider_name", "model", "status", "key_hint"} | {
     "max_budget", "created_at",
 }  # fmt: skip
-
-
-@pytest.fixture
-async def env(
-    sql_engine: AsyncEngine, migrated_db: str, operator: dict[str, str]
-) -> AsyncIterator[Env]:
-    async with provider_env(sql_engine, migrated_db, operator) as made:
-        yield made
 
 
 async def test_create_binds_the_gateway_and_never_returns_the_key(env: Env) -> None:
@@ -129,7 +120,7 @@ async def test_storage_and_undo_failure_records_orphans(env: Env, sql_engine: As
     assert [tuple(o) for o in orphans] == [("deployment", False), ("virtual_key", True)]
     env.gateway.on_call, env.gateway.down = None, set()
     async with SqlUnitOfWork(sql_engine) as uow:
-        await ReconcileGateway(uow, services(env, sql_engine))()
+        await ReconcileGateway(uow, env.services(sql_engine))()
     assert env.rows("SELECT id FROM gateway_orphans WHERE tenant_id = :tenant") == []
     assert env.gateway.live_keys() == [] and env.gateway.registry.deployments == {}
     # The fake row opens with no key (providers first: they RESTRICT the tenant's delete).
@@ -181,7 +172,7 @@ async def test_delete_while_the_gateway_is_down_then_reconcile(
     assert (await env.client.get(one, headers=env.headers)).json()["status"] == "revoking"
     env.gateway.down = set()
     async with SqlUnitOfWork(sql_engine) as uow:
-        await ReconcileGateway(uow, services(env, sql_engine))()
+        await ReconcileGateway(uow, env.services(sql_engine))()
     assert env.rows("SELECT id FROM llm_providers WHERE tenant_id = :tenant") == []
     assert env.rows("SELECT id FROM gateway_orphans WHERE tenant_id = :tenant") == []
     assert env.gateway.live_keys() == [] and env.gateway.registry.deployments == {}

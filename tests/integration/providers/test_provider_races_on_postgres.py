@@ -2,7 +2,6 @@
 outlives its provider row, none is revoked while a row still holds it."""
 
 import uuid
-from collections.abc import AsyncIterator
 
 import httpx
 import pytest
@@ -18,20 +17,9 @@ from tests.support.llm_helpers import (
     add_provider,
     provider_body,
 )
-from tests.support.provider_env import Env, provider_env, services
+from tests.support.tenant_env import ProviderEnv as Env
 
 pytestmark = pytest.mark.postgres
-CONTRACT_FIELDS = {"id", "tenant_id", "provider_name", "model", "status", "key_hint"} | {
-    "max_budget", "created_at",
-}  # fmt: skip
-
-
-@pytest.fixture
-async def env(
-    sql_engine: AsyncEngine, migrated_db: str, operator: dict[str, str]
-) -> AsyncIterator[Env]:
-    async with provider_env(sql_engine, migrated_db, operator) as made:
-        yield made
 
 
 async def test_rotation_racing_a_delete_leaks_nothing(env: Env) -> None:
@@ -73,7 +61,7 @@ async def test_delete_racing_a_rotation_revokes_the_key_the_row_holds(
             return provider
 
         uow.providers.get = rotation_commits_right_after_the_read  # type: ignore[method-assign]
-        done = await DeleteProvider(uow, services(env, sql_engine))(
+        done = await DeleteProvider(uow, env.services(sql_engine))(
             tenant, tenant_id, uuid.UUID(created["id"])
         )
     assert rotated[0].status_code == 200, rotated[0].text
@@ -107,7 +95,7 @@ async def test_rotation_after_a_delete_marked_the_row_is_refused(
     assert (row.status, row.virtual_key_id) == ("revoking", old_key_id)  # nothing written
     env.gateway.on_call = None
     async with SqlUnitOfWork(sql_engine) as uow:
-        await ReconcileGateway(uow, services(env, sql_engine))()
+        await ReconcileGateway(uow, env.services(sql_engine))()
     assert env.rows("SELECT id FROM llm_providers WHERE tenant_id = :tenant") == []
     assert env.gateway.live_keys() == [] and env.gateway.registry.deployments == {}
 
@@ -137,7 +125,7 @@ async def test_tenant_delete_racing_a_rotation_revokes_the_key_the_row_holds(
             return providers
 
         uow.providers.list = rotation_commits_right_after_the_read  # type: ignore[method-assign]
-        await DeleteTenant(uow, services(env, sql_engine))(
+        await DeleteTenant(uow, env.services(sql_engine))(
             CONSOLE_OPERATOR, uuid.UUID(env.tenant_id)
         )
     assert rotated[0].status_code == 200, rotated[0].text
