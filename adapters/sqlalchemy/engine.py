@@ -38,7 +38,9 @@ def create_runtime_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
         max_overflow=0,
         pool_timeout=10,
         hide_parameters=True,  # bound values (key hashes, secrets) never reach logs
-        connect_args=runtime_connect_args(url),
+        # psycopg's own preparation off: it ends in a DEALLOCATE ALL after any ROLLBACK,
+        # which would drop the statements of adapters/sqlalchemy/prepared.py too.
+        connect_args={**runtime_connect_args(url), "prepare_threshold": None},
         # Units of work send BEGIN themselves, folded into their first statement.
         isolation_level="AUTOCOMMIT",
     )

@@ -5,10 +5,9 @@ from typing import Any, Protocol
 
 from psycopg import AsyncCursor
 from sqlalchemy import Integer, bindparam, case, func, insert, literal_column, select, update
-from sqlalchemy.sql.elements import ClauseElement
 
 from adapters.sqlalchemy.executor import Executor
-from adapters.sqlalchemy.literal import driver_sql
+from adapters.sqlalchemy.prepared import PreparedStatement
 from adapters.sqlalchemy.repositories import agent_from
 from adapters.sqlalchemy.tables import agents
 from adapters.sqlalchemy.tables import executions as t
@@ -54,6 +53,20 @@ def _values(e: Execution) -> dict[str, Any]:
     )
     return values
 
+
+_COLUMNS = (
+    *_PLAIN,
+    "status",
+    "prompt_tokens",
+    "completion_tokens",
+    "total_tokens",
+    "config_model",
+    "config_temperature",
+    "config_max_tokens",
+    "config_system_prompt_sha256",
+    "config_use_byok",
+    "config_provider_id",
+)
 
 # What a run can change after it was recorded; the input and the configuration snapshot
 # (possibly large) are written once.
@@ -101,15 +114,30 @@ def _execution(row: Any) -> Execution:
     )
 
 
-# The worker's statements are built once: building one per call (and its cache key) cost
-# more CPU than running it. Bind names differ from column names, as UPDATE requires.
+# The run's statements, prepared (adapters/sqlalchemy/prepared.py). Bind names differ from
+# column names, as UPDATE requires.
 _BY_ID = t.c.id == bindparam("p_id")
 _HELD = (t.c.status == "running", t.c.claimed_by == bindparam("p_worker"))
-_INSERT = insert(t)
-_GET = driver_sql(select(t).where(_BY_ID))
 _ONE = literal_column("1", Integer)
-_UPDATE = update(t).where(_BY_ID).returning(_ONE)
-_CLAIM = (
+
+
+def _expecting_a_row(entity: str) -> str:
+    """Around an UPDATE `RETURNING 1`: the statement aborts its transaction if the UPDATE
+    matched no row. `expect_rows` (migration 0006) raises, mapped to a domain error by
+    adapters/sqlalchemy/errors.py, so the UPDATE can go out with the COMMIT."""
+    return f"WITH changed AS ({{}}) SELECT expect_rows(count(*), '{entity}') FROM changed"  # noqa: S608 (our own names)
+
+
+_INSERT = PreparedStatement("ak_execution_insert", insert(t), columns=_COLUMNS)
+_GET = PreparedStatement("ak_execution_by_id", select(t).where(_BY_ID))
+_UPDATE = PreparedStatement(
+    "ak_execution_update",
+    update(t).where(_BY_ID).returning(_ONE),
+    columns=_MUTABLE,
+    around=_expecting_a_row("Execution"),
+)
+_CLAIM = PreparedStatement(
+    "ak_execution_claim",
     update(t)
     .where(_BY_ID, t.c.status == "queued", t.c.cancel_requested.is_(False))
     .values(
@@ -119,32 +147,29 @@ _CLAIM = (
         started_at=func.coalesce(t.c.started_at, bindparam("p_now")),
         attempts=t.c.attempts + 1,
     )
-    .returning(*t.c)
+    .returning(*t.c),
 )
 # Sent with the claim: the worker reads the execution's agent next.
-_AGENT_OF = select(agents).where(
-    agents.c.id == select(t.c.agent_id).where(_BY_ID).scalar_subquery()
+_AGENT_OF = PreparedStatement(
+    "ak_agent_of_execution",
+    select(agents).where(agents.c.id == select(t.c.agent_id).where(_BY_ID).scalar_subquery()),
 )
-_RENEW = (
-    update(t).where(_BY_ID, *_HELD).values(lease_expires_at=bindparam("p_lease")).returning(*t.c)
+_RENEW = PreparedStatement(
+    "ak_execution_renew",
+    update(t).where(_BY_ID, *_HELD).values(lease_expires_at=bindparam("p_lease")).returning(*t.c),
 )
-_FINISH = update(t).where(_BY_ID, *_HELD).returning(_ONE)
-
-
-def _expecting_a_row(rendered_update: str, entity: str) -> str:
-    """The UPDATE (rendered, `RETURNING 1`) aborts its transaction if it matched no row:
-    `expect_rows` (migration 0006) raises, mapped to a domain error by
-    adapters/sqlalchemy/errors.py, so it can go out with the COMMIT."""
-    return (
-        f"WITH changed AS ({rendered_update}) "  # noqa: S608 (rendered by psycopg)
-        f"SELECT expect_rows(count(*), '{entity}') FROM changed"
-    )
+_FINISH = PreparedStatement(
+    "ak_execution_finish",
+    update(t).where(_BY_ID, *_HELD).returning(_ONE),
+    columns=_MUTABLE,
+    around=_expecting_a_row("Execution lease"),
+)
 
 
 class HeldBack(Protocol):
     """The unit of work's one-round-trip messages (adapters/sqlalchemy/unit_of_work.py)."""
 
-    def render(self, statement: ClauseElement, params: dict[str, Any]) -> str: ...
+    def call(self, statement: PreparedStatement, params: dict[str, Any]) -> str: ...
 
     def defer(self, statement: str) -> None: ...
 
@@ -161,30 +186,25 @@ class SqlExecutionRepository:
     ) -> None:
         self._conn, self._held_back, self._read_ahead = conn, held_back, read_ahead
 
-    async def _send(self, statement: ClauseElement, params: dict[str, Any]) -> AsyncCursor[Any]:
-        return await self._held_back.send(self._held_back.render(statement, params))
-
     async def add(self, execution: Execution) -> None:
         # Its constraint errors come with the next statement or the commit.
-        self._held_back.defer(self._held_back.render(_INSERT, _values(execution)))
+        self._held_back.defer(self._held_back.call(_INSERT, _values(execution)))
 
     async def get(self, execution_id: uuid.UUID) -> Execution | None:
-        row = await self._conn.fetch_one(_GET, {"p_id": execution_id})
+        row = await self._conn.fetch_one(_GET.call_with_uuid(execution_id))
         return None if row is None else _execution(row)
 
     async def update(self, execution: Execution) -> None:
         # NotFound comes with the next statement or the commit, and aborts the transaction.
-        rendered = self._held_back.render(_UPDATE, {"p_id": execution.id, **_changes(execution)})
-        self._held_back.defer(_expecting_a_row(rendered, "Execution"))
+        params = {"p_id": execution.id, **_changes(execution)}
+        self._held_back.defer(self._held_back.call(_UPDATE, params))
 
     async def claim(
         self, execution_id: uuid.UUID, worker: str, now: datetime, lease_until: datetime
     ) -> Execution | None:
         params = {"p_id": execution_id, "p_worker": worker, "p_lease": lease_until, "p_now": now}
-        render = self._held_back.render
-        cursor = await self._held_back.send(
-            f"{render(_CLAIM, params)}; {render(_AGENT_OF, {'p_id': execution_id})}"
-        )
+        claim = self._held_back.call(_CLAIM, params)
+        cursor = await self._held_back.send(f"{claim}; {_AGENT_OF.call_with_uuid(execution_id)}")
         row = await cursor.fetchone()
         if row is None:
             return None
@@ -198,14 +218,13 @@ class SqlExecutionRepository:
         self, execution_id: uuid.UUID, worker: str, lease_until: datetime
     ) -> Execution | None:
         params = {"p_id": execution_id, "p_worker": worker, "p_lease": lease_until}
-        row = await (await self._send(_RENEW, params)).fetchone()
+        row = await (await self._held_back.send(self._held_back.call(_RENEW, params))).fetchone()
         return None if row is None else _execution(row)
 
     async def finish(self, execution: Execution, worker: str) -> None:
         # LeaseLost comes with the next statement or the commit, and aborts the transaction.
         params = {"p_id": execution.id, "p_worker": worker, **_changes(execution)}
-        rendered = self._held_back.render(_FINISH, params)
-        self._held_back.defer(_expecting_a_row(rendered, "Execution lease"))
+        self._held_back.defer(self._held_back.call(_FINISH, params))
 
     async def request_cancel(self, execution_id: uuid.UUID, now: datetime) -> Execution | None:
         queued = t.c.status == "queued"

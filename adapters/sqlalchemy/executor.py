@@ -1,4 +1,5 @@
-"""What a SQL repository needs of its connection: `execute`, and `fetch_one` for hot reads."""
+"""What a SQL repository needs of its connection: `execute`, and `fetch_one`/`fetch_all`
+for the hot reads (adapters/sqlalchemy/prepared.py)."""
 
 from typing import Any, Protocol
 
@@ -11,11 +12,12 @@ class Executor(Protocol):
         """Runs one statement in the unit of work's transaction."""
         ...
 
-    async def fetch_one(self, sql: str, parameters: dict[str, Any]) -> Any | None:
-        """The first row of `sql` (`%(name)s` placeholders; a named tuple), straight on the
-        driver: a hot read without SQLAlchemy's execution layer."""
+    async def fetch_one(self, sql: str) -> Any | None:
+        """The first row (a named tuple) of `sql`, a statement with its values in it (a
+        prepared statement's call), sent straight on the driver with whatever the unit of
+        work holds back: a hot read without SQLAlchemy's execution layer."""
         ...
 
-    async def fetch_all(self, sql: str, parameters: dict[str, Any]) -> list[Any]:
+    async def fetch_all(self, sql: str) -> list[Any]:
         """Every row of `sql`, as `fetch_one`."""
         ...

@@ -7,6 +7,8 @@ from sqlalchemy import bindparam, delete, insert, select, update
 from adapters.sqlalchemy.errors import domain_errors
 from adapters.sqlalchemy.executor import Executor
 from adapters.sqlalchemy.literal import driver_sql
+from adapters.sqlalchemy.prepared import PreparedStatement
+from adapters.sqlalchemy.tables import agents
 from adapters.sqlalchemy.tables import llm_providers as t
 from application.ports.provider_repository import ProviderSecrets
 from application.ports.secret_box import SealedSecret
@@ -57,7 +59,19 @@ def _secrets(row: Any) -> ProviderSecrets:
 
 _LIST = select(t).order_by(t.c.created_at, t.c.id)
 _LIST_ALL = driver_sql(_LIST)
-_LIST_OF_TENANT = driver_sql(_LIST.where(t.c.tenant_id == bindparam("tenant_id")))
+_LIST_OF_TENANT = PreparedStatement(
+    "ak_providers_of_tenant", _LIST.where(t.c.tenant_id == bindparam("tenant_id"))
+)
+# What a run of the agent reads: its tenant's providers if it uses BYOK, else no row.
+PROVIDERS_FOR_RUN = PreparedStatement(
+    "ak_providers_for_run",
+    _LIST.where(
+        t.c.tenant_id
+        == select(agents.c.tenant_id)
+        .where(agents.c.id == bindparam("agent_id"), agents.c.use_byok)
+        .scalar_subquery()
+    ),
+)
 
 
 class SqlProviderRepository:
@@ -66,6 +80,12 @@ class SqlProviderRepository:
         # Rows read in this unit of work carry their sealed secrets; keep them so that
         # `secrets()` right after `list()`/`get()` (every BYOK run) costs no round trip.
         self._sealed: dict[uuid.UUID, ProviderSecrets] = {}
+        self._read_ahead: dict[uuid.UUID, list[LlmProvider]] = {}
+
+    def read_ahead(self, tenant_id: uuid.UUID, rows: list[Any]) -> None:
+        """A tenant's providers (`PROVIDERS_FOR_RUN`'s rows) that another statement of this
+        unit of work brought along: the next `list` of that tenant costs no round trip."""
+        self._read_ahead[tenant_id] = [self._seen(row) for row in rows]
 
     def _seen(self, row: Any) -> LlmProvider:
         self._sealed[row.id] = _secrets(row)
@@ -99,10 +119,13 @@ class SqlProviderRepository:
         return [(_provider(r), _secrets(r)) for r in await self._conn.execute(statement)]
 
     async def list(self, tenant_id: uuid.UUID | None) -> list[LlmProvider]:
+        read = self._read_ahead.pop(tenant_id, None) if tenant_id is not None else None
+        if read is not None:
+            return read
         if tenant_id is None:
-            rows = await self._conn.fetch_all(_LIST_ALL, {})
-        else:  # every BYOK run
-            rows = await self._conn.fetch_all(_LIST_OF_TENANT, {"tenant_id": tenant_id})
+            rows = await self._conn.fetch_all(_LIST_ALL)
+        else:  # a worker's BYOK run
+            rows = await self._conn.fetch_all(_LIST_OF_TENANT.call_with_uuid(tenant_id))
         return [self._seen(row) for row in rows]
 
     async def update(self, provider: LlmProvider, secrets: ProviderSecrets | None = None) -> None:

@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 
 from adapters.sqlalchemy.errors import constraint_name, domain_errors
 from adapters.sqlalchemy.executor import Executor
-from adapters.sqlalchemy.literal import driver_sql
+from adapters.sqlalchemy.prepared import PreparedStatement
 from adapters.sqlalchemy.tables import agents, api_key_credentials, api_keys, tenants
 from application.ports.page import Page
 from domain.agent import Agent, AgentStatus
@@ -28,8 +28,9 @@ _TENANT_LIST = (
     .limit(bindparam("limit"))
     .offset(bindparam("offset"))
 )
-AGENT_BY_ID = select(agents).where(agents.c.id == bindparam("id"))
-_AGENT_GET = driver_sql(AGENT_BY_ID)
+AGENT_BY_ID = PreparedStatement(
+    "ak_agent_by_id", select(agents).where(agents.c.id == bindparam("id"))
+)
 _AGENT_LIST = (
     select(agents)
     .order_by(agents.c.created_at, agents.c.id)
@@ -121,10 +122,13 @@ class SqlTenantRepository:
 
 
 class SqlAgentRepository:
-    def __init__(self, conn: Executor, prefetch: Callable[[uuid.UUID], None]) -> None:
+    def __init__(self, conn: Executor, prefetch: Callable[[uuid.UUID, bool], None]) -> None:
         self._conn = conn
         self._read_ahead: dict[uuid.UUID, Agent] = {}
-        self.prefetch = prefetch  # the unit of work reads it with its key lookup
+        self._prefetch = prefetch  # the unit of work reads it with its key lookup
+
+    def prefetch(self, agent_id: uuid.UUID, *, to_run: bool = False) -> None:
+        self._prefetch(agent_id, to_run)
 
     def read_ahead(self, agent: Agent) -> None:
         """An agent another statement of this unit of work brought along (a worker's claim
@@ -140,7 +144,7 @@ class SqlAgentRepository:
         read = self._read_ahead.pop(agent_id, None)
         if read is not None:
             return read
-        row = await self._conn.fetch_one(_AGENT_GET, {"id": agent_id})
+        row = await self._conn.fetch_one(AGENT_BY_ID.call_with_uuid(agent_id))
         return None if row is None else agent_from(row._asdict())
 
     async def list(self, tenant_id: uuid.UUID | None, page: Page) -> list[Agent]:

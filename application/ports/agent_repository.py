@@ -14,9 +14,10 @@ class AgentRepository(Protocol):
 
     async def get(self, agent_id: uuid.UUID) -> Agent | None: ...
 
-    def prefetch(self, agent_id: uuid.UUID) -> None:
-        """A hint, given before the unit of work is scoped: it is about to `get` this agent.
-        An adapter may read it along with its first statement; `get` answers the same."""
+    def prefetch(self, agent_id: uuid.UUID, *, to_run: bool = False) -> None:
+        """A hint, given before the unit of work is scoped: it is about to `get` this agent
+        and, `to_run`, if the agent uses BYOK, to list its tenant's providers. An adapter
+        may read them along with its first statement; `get` and `list` answer the same."""
 
     async def list(self, tenant_id: uuid.UUID | None, page: Page) -> list[Agent]:
         """Oldest first; `tenant_id=None` lists every visible agent."""

@@ -59,14 +59,15 @@ async def require_bearer(request: Request[Any, Any, Any]) -> None:
 
 @asynccontextmanager
 async def caller_scope(
-    request: Request[Any, Any, Any], agent_id: uuid.UUID | None = None
+    request: Request[Any, Any, Any], agent_id: uuid.UUID | None = None, *, to_run: bool = False
 ) -> AsyncIterator[tuple[UnitOfWork, Principal, HttpDependencies]]:
     """One unit of work for the request, scoped to the authenticated caller. `agent_id`:
-    the agent the request is about, which the unit of work may read with the key."""
+    the agent the request is about (`to_run`: runs now), which the unit of work may read
+    with the key (AgentRepository.prefetch)."""
     token = bearer_token(request)
     deps = dependencies(request)
     async with deps.uow_factory() as uow:
         if agent_id is not None:
-            uow.agents.prefetch(agent_id)
+            uow.agents.prefetch(agent_id, to_run=to_run)
         principal = await Authenticate(uow)(token)
         yield uow, principal, deps

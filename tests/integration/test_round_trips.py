@@ -15,7 +15,7 @@ from adapters.sqlalchemy.unit_of_work import SqlUnitOfWork
 from adapters.system import SystemClock
 from application.use_cases.run_execution import RunQueuedExecution
 from application.use_cases.services import LlmServices
-from tests.support.llm_helpers import add_agent, admin_query, new_tenant
+from tests.support.llm_helpers import add_agent, add_provider, admin_query, new_tenant
 from tests.support.sql_app import TEST_SECRET_KEYS, sql_client
 
 pytestmark = pytest.mark.postgres
@@ -63,9 +63,51 @@ async def test_a_sync_run_waits_three_times(
         body = {"agent_id": agent["id"], "input": "hello"}
         response = await client.post("/api/agents/execute", json=body, headers=headers)
     assert response.status_code == 200, response.text
-    # key + context + agent, INSERT + COMMIT, (the call), UPDATE + COMMIT
+    # key + context + agent, INSERT + COMMIT, (the call), context + UPDATE
     assert len(round_trips) == 3, round_trips
-    assert round_trips[-1].endswith("COMMIT") and "expect_rows" in round_trips[-1]
+    _one_implicit_transaction(round_trips[-1])
+
+
+def _one_implicit_transaction(message: str) -> None:
+    """The run's result: the context and the UPDATE in one message, no BEGIN or COMMIT, so
+    PostgreSQL runs them as one transaction (the context holds for the UPDATE)."""
+    statements = message.split("; ")
+    assert statements[0].startswith("EXECUTE ak_tenant_context("), message
+    assert statements[-1].startswith("EXECUTE ak_execution_update("), message
+    assert "BEGIN" not in statements and "COMMIT" not in statements, message
+
+
+async def test_psycopg_prepares_nothing_of_its_own(sql_engine: AsyncEngine) -> None:
+    """Once psycopg has prepared statements of its own (any run 5 times), it may follow a
+    ROLLBACK with a DEALLOCATE ALL, which would drop those of adapters/sqlalchemy/prepared.py
+    too: the runtime engine turns that off."""
+    async with sql_engine.connect() as conn:
+        raw = await conn.get_raw_connection()
+        assert raw.driver_connection is not None
+        assert raw.driver_connection.prepare_threshold is None
+
+
+async def test_a_byok_run_reads_its_providers_with_the_key(
+    sql_engine: AsyncEngine, operator: dict[str, str], round_trips: list[str]
+) -> None:
+    gateway = FakeLlmGateway()
+    async with sql_client(sql_engine, gateway) as client:
+        runs: list[tuple[dict[str, str], dict[str, Any], dict[str, Any]]] = []
+        for _ in range(2):  # two tenants, each with a provider and a BYOK agent
+            tenant_id, headers = await new_tenant(client, operator)
+            provider = await add_provider(client, tenant_id, headers)
+            agent = await add_agent(client, headers, use_byok=True)
+            runs.append((headers, provider, agent))
+        round_trips.clear()
+        for caller, (headers, provider, agent) in zip([runs[0][0], operator], runs, strict=True):
+            body = {"agent_id": agent["id"], "input": "hello"}
+            response = await client.post("/api/agents/execute", json=body, headers=caller)
+            assert response.status_code == 200, response.text
+    # The same three as a platform run: the providers come with the key and the agent.
+    assert len(round_trips) == 6, round_trips
+    # Each run went through its own tenant's key, the operator's run too (whose context
+    # sees every tenant's providers).
+    assert [c.api_key for c in gateway.calls] == [p["virtual_key"] for _, p, _ in runs]
 
 
 async def test_a_queued_run_waits_three_times(

@@ -28,7 +28,7 @@ Req = Request[Any, Any, Any]
     summary="Run an agent now and wait for the answer",
 )
 async def execute_now(request: Req, data: JSONBody[ExecuteNow]) -> ExecutedOut:
-    async with caller_scope(request, data.agent_id) as (uow, principal, deps):
+    async with caller_scope(request, data.agent_id, to_run=True) as (uow, principal, deps):
         execution = await ExecuteAgent(uow, deps.llm)(principal, data.agent_id, data.input)
     return executed(execution)
 
