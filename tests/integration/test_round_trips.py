@@ -99,7 +99,7 @@ async def test_a_byok_run_reads_its_providers_with_the_key(
             agent = await add_agent(client, headers, use_byok=True)
             runs.append((headers, provider, agent))
         round_trips.clear()
-        for caller, (headers, provider, agent) in zip([runs[0][0], operator], runs, strict=True):
+        for caller, (_, _, agent) in zip([runs[0][0], operator], runs, strict=True):
             body = {"agent_id": agent["id"], "input": "hello"}
             response = await client.post("/api/agents/execute", json=body, headers=caller)
             assert response.status_code == 200, response.text
