@@ -4,7 +4,7 @@ The unit of work sends several statements as one simple-protocol message (one ro
 so PostgreSQL parsed and planned each of them on every request, which cost more than
 running them (measured here: an agent read 150 us, 115 us prepared; a BYOK run's providers
 120 us, 25 us prepared). Prepared, they are called as `EXECUTE name(literals)` in those
-messages, the values bound client-side by psycopg as in adapters/sqlalchemy/literal.py.
+messages, their values as literals (adapters/sqlalchemy/literal.py).
 
 A prepared statement lives as long as its session, whatever its transactions do. What would
 drop it is a `DEALLOCATE ALL`, which psycopg sends after a ROLLBACK once it has prepared
@@ -15,14 +15,15 @@ reason (adapters/sqlalchemy/engine.py).
 import re
 import uuid
 import weakref
-from typing import Any
+from functools import partial
+from typing import Any, cast
 
 from psycopg import AsyncClientCursor
 from psycopg import AsyncConnection as PsycopgConnection
-from sqlalchemy.sql.compiler import Compiled
+from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import ClauseElement
 
-from adapters.sqlalchemy.literal import DIALECT, uuid_literal
+from adapters.sqlalchemy.literal import DIALECT, sql_literal, uuid_literal
 
 _PYFORMAT = re.compile(r"%\((\w+)\)s")
 _REGISTRY: list["Prepared"] = []  # in the order defined; each connection prepares a prefix
@@ -64,22 +65,27 @@ class PreparedStatement(Prepared):
         around: str = "{}",
     ) -> None:
         keys = sorted(columns) if columns is not None else None
-        self._compiled: Compiled = statement.compile(dialect=DIALECT, column_keys=keys)
-        sql = around.format(self._compiled.string)
+        compiled = cast(SQLCompiler, statement.compile(dialect=DIALECT, column_keys=keys))
+        sql = around.format(compiled.string)
         self.params = tuple(dict.fromkeys(_PYFORMAT.findall(sql)))  # in order, once each
         numbered = {name: f"${n}" for n, name in enumerate(self.params, start=1)}
         super().__init__(name, _PYFORMAT.sub(lambda m: numbered[m[1]], sql).replace("%%", "%"))
-        self._template = f"EXECUTE {name}({', '.join(['%s'] * len(self.params))})"
+        # The values the statement itself holds (`status == "queued"`), for every call.
+        self._fixed = compiled.construct_params(_check=False)
         self._accepted = frozenset(self.params)
 
     def call(self, driver: PsycopgConnection[Any], params: dict[str, Any]) -> str:
-        """The call with `params` as literals, bound by psycopg (`mogrify`). A parameter the
-        statement does not take is an error: it would be a column silently not written."""
+        """The call with `params` as literals (adapters/sqlalchemy/literal.py). A parameter
+        the statement does not take is an error: it would be a column silently not written."""
         if not self._accepted.issuperset(params):
             raise ValueError(f"{self.name} takes no {sorted(set(params) - self._accepted)}")
-        values = self._compiled.construct_params(params)
-        assert values is not None
-        return AsyncClientCursor(driver).mogrify(self._template, [values[p] for p in self.params])
+        fixed, fallback = self._fixed, partial(_psycopg_literal, driver)
+        values = (params[p] if p in params else fixed[p] for p in self.params)
+        return self.call_with(*(sql_literal(value, fallback) for value in values))
+
+
+def _psycopg_literal(driver: PsycopgConnection[Any], value: object) -> str:
+    return AsyncClientCursor(driver).mogrify("%s", [value])
 
 
 _prepared_count: "weakref.WeakKeyDictionary[PsycopgConnection[Any], int]" = (
