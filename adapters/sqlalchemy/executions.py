@@ -1,9 +1,8 @@
 import uuid
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any
 
-from psycopg import AsyncCursor
 from sqlalchemy import Integer, bindparam, case, func, insert, literal_column, select, update
 
 from adapters.sqlalchemy.executor import Executor
@@ -166,29 +165,17 @@ _FINISH = PreparedStatement(
 )
 
 
-class HeldBack(Protocol):
-    """The unit of work's one-round-trip messages (adapters/sqlalchemy/unit_of_work.py)."""
-
-    def call(self, statement: PreparedStatement, params: dict[str, Any]) -> str: ...
-
-    def defer(self, statement: str) -> None: ...
-
-    async def send(self, statement: str) -> AsyncCursor[Any]: ...
-
-
 class SqlExecutionRepository:
     """The run's writes go out with what the unit of work holds back (its BEGIN, tenant
     context) and, for the INSERT and the final UPDATE, with its COMMIT: a sync run's two
     writes take 2 round trips, not 5."""
 
-    def __init__(
-        self, conn: Executor, held_back: HeldBack, read_ahead: Callable[[Agent], None]
-    ) -> None:
-        self._conn, self._held_back, self._read_ahead = conn, held_back, read_ahead
+    def __init__(self, conn: Executor, read_ahead: Callable[[Agent], None]) -> None:
+        self._conn, self._read_ahead = conn, read_ahead
 
     async def add(self, execution: Execution) -> None:
         # Its constraint errors come with the next statement or the commit.
-        self._held_back.defer(self._held_back.call(_INSERT, _values(execution)))
+        self._conn.defer(self._conn.call(_INSERT, _values(execution)))
 
     async def get(self, execution_id: uuid.UUID) -> Execution | None:
         row = await self._conn.fetch_one(_GET.call_with_uuid(execution_id))
@@ -197,14 +184,14 @@ class SqlExecutionRepository:
     async def update(self, execution: Execution) -> None:
         # NotFound comes with the next statement or the commit, and aborts the transaction.
         params = {"p_id": execution.id, **_changes(execution)}
-        self._held_back.defer(self._held_back.call(_UPDATE, params))
+        self._conn.defer(self._conn.call(_UPDATE, params))
 
     async def claim(
         self, execution_id: uuid.UUID, worker: str, now: datetime, lease_until: datetime
     ) -> Execution | None:
         params = {"p_id": execution_id, "p_worker": worker, "p_lease": lease_until, "p_now": now}
-        claim = self._held_back.call(_CLAIM, params)
-        cursor = await self._held_back.send(f"{claim}; {_AGENT_OF.call_with_uuid(execution_id)}")
+        claim = self._conn.call(_CLAIM, params)
+        cursor = await self._conn.send(f"{claim}; {_AGENT_OF.call_with_uuid(execution_id)}")
         row = await cursor.fetchone()
         if row is None:
             return None
@@ -218,13 +205,13 @@ class SqlExecutionRepository:
         self, execution_id: uuid.UUID, worker: str, lease_until: datetime
     ) -> Execution | None:
         params = {"p_id": execution_id, "p_worker": worker, "p_lease": lease_until}
-        row = await (await self._held_back.send(self._held_back.call(_RENEW, params))).fetchone()
+        row = await (await self._conn.send(self._conn.call(_RENEW, params))).fetchone()
         return None if row is None else _execution(row)
 
     async def finish(self, execution: Execution, worker: str) -> None:
         # LeaseLost comes with the next statement or the commit, and aborts the transaction.
         params = {"p_id": execution.id, "p_worker": worker, **_changes(execution)}
-        self._held_back.defer(self._held_back.call(_FINISH, params))
+        self._conn.defer(self._conn.call(_FINISH, params))
 
     async def request_cancel(self, execution_id: uuid.UUID, now: datetime) -> Execution | None:
         queued = t.c.status == "queued"

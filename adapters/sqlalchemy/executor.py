@@ -1,10 +1,14 @@
-"""What a SQL repository needs of its connection: `execute`, and `fetch_one`/`fetch_all`
-for the hot reads (adapters/sqlalchemy/prepared.py)."""
+"""What a SQL repository needs of its connection: SQLAlchemy's `execute`, and for the
+statements of every request (adapters/sqlalchemy/prepared.py) the unit of work's own
+one-round-trip messages, straight on the driver."""
 
 from typing import Any, Protocol
 
+from psycopg import AsyncCursor
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.sql.expression import Executable
+
+from adapters.sqlalchemy.prepared import PreparedStatement
 
 
 class Executor(Protocol):
@@ -12,12 +16,23 @@ class Executor(Protocol):
         """Runs one statement in the unit of work's transaction."""
         ...
 
+    def call(self, statement: PreparedStatement, params: dict[str, Any]) -> str:
+        """The prepared statement's call, `params` as literals."""
+        ...
+
+    def defer(self, sql: str) -> None:
+        """`sql` goes out with the next statement, or with the COMMIT; its errors are
+        raised there. For a statement whose answer nobody needs (an INSERT)."""
+
+    async def send(self, sql: str) -> AsyncCursor[Any]:
+        """What is held back, then `sql`, in one round trip; the cursor is on the answer to
+        `sql` (named-tuple rows)."""
+        ...
+
     async def fetch_one(self, sql: str) -> Any | None:
-        """The first row (a named tuple) of `sql`, a statement with its values in it (a
-        prepared statement's call), sent straight on the driver with whatever the unit of
-        work holds back: a hot read without SQLAlchemy's execution layer."""
+        """The first row of `send(sql)`."""
         ...
 
     async def fetch_all(self, sql: str) -> list[Any]:
-        """Every row of `sql`, as `fetch_one`."""
+        """Every row of `send(sql)`."""
         ...

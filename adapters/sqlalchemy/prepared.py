@@ -71,14 +71,17 @@ class PreparedStatement(Prepared):
         numbered = {name: f"${n}" for n, name in enumerate(self.params, start=1)}
         super().__init__(name, _PYFORMAT.sub(lambda m: numbered[m[1]], sql).replace("%%", "%"))
         # The values the statement itself holds (`status == "queued"`), for every call.
-        self._fixed = compiled.construct_params(_check=False)
-        self._accepted = frozenset(self.params)
+        required = {compiled.bind_names[b] for b in compiled.binds.values() if b.required}
+        values = compiled.construct_params(_check=False)
+        self._fixed = {name: v for name, v in values.items() if name not in required}
+        self._accepted = frozenset(self.params) - self._fixed.keys()
 
     def call(self, driver: PsycopgConnection[Any], params: dict[str, Any]) -> str:
-        """The call with `params` as literals (adapters/sqlalchemy/literal.py). A parameter
-        the statement does not take is an error: it would be a column silently not written."""
-        if not self._accepted.issuperset(params):
-            raise ValueError(f"{self.name} takes no {sorted(set(params) - self._accepted)}")
+        """The call with `params` as literals (adapters/sqlalchemy/literal.py). `params` are
+        exactly the statement's: one too many would be a column silently not written, one
+        too few a NULL."""
+        if params.keys() != self._accepted:
+            raise ValueError(f"{self.name} takes {sorted(self._accepted)}, not {sorted(params)}")
         fixed, fallback = self._fixed, partial(_psycopg_literal, driver)
         values = (params[p] if p in params else fixed[p] for p in self.params)
         return self.call_with(*(sql_literal(value, fallback) for value in values))

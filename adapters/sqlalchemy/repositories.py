@@ -31,6 +31,9 @@ _TENANT_LIST = (
 AGENT_BY_ID = PreparedStatement(
     "ak_agent_by_id", select(agents).where(agents.c.id == bindparam("id"))
 )
+_AGENT_INSERT = PreparedStatement(
+    "ak_agent_insert", insert(agents), columns=tuple(c.name for c in agents.c)
+)
 _AGENT_LIST = (
     select(agents)
     .order_by(agents.c.created_at, agents.c.id)
@@ -137,8 +140,8 @@ class SqlAgentRepository:
         self._read_ahead[agent.id] = agent
 
     async def add(self, agent: Agent) -> None:
-        with domain_errors():
-            await self._conn.execute(insert(agents), _agent_values(agent))
+        # Its constraint errors come with the next statement or the commit.
+        self._conn.defer(self._conn.call(_AGENT_INSERT, _agent_values(agent)))
 
     async def get(self, agent_id: uuid.UUID) -> Agent | None:
         read = self._read_ahead.pop(agent_id, None)

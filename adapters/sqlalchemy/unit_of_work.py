@@ -74,6 +74,15 @@ class _HeldBackFirst:
         await self._uow.send_held_back()
         return await self._conn.execute(statement, parameters)
 
+    def call(self, statement: PreparedStatement, params: dict[str, Any]) -> str:
+        return self._uow.call(statement, params)
+
+    def defer(self, sql: str) -> None:
+        self._uow.defer(sql)
+
+    async def send(self, sql: str) -> AsyncCursor[Any]:
+        return await self._uow.send(sql)
+
     async def fetch_one(self, sql: str) -> Any | None:
         return await (await self._uow.send(sql)).fetchone()
 
@@ -114,7 +123,7 @@ class SqlUnitOfWork:
         self.agents = SqlAgentRepository(session, self._prefetch_agent)
         self.api_keys = SqlApiKeyRepository(session)
         self.providers = SqlProviderRepository(session)
-        self.executions = SqlExecutionRepository(session, self, self.agents.read_ahead)
+        self.executions = SqlExecutionRepository(session, self.agents.read_ahead)
         self.orphans = SqlOrphanRepository(session)
         self.idempotency = SqlIdempotencyRepository(session)
         return self

@@ -10,7 +10,8 @@ class AgentRepository(Protocol):
 
     async def add(self, agent: Agent) -> None:
         """Raises Conflict on a duplicate name within the tenant, NotFound('Tenant') if the
-        tenant does not exist."""
+        tenant does not exist (outside the scope included): here, or at the next statement
+        or the commit for an adapter that sends the INSERT with those."""
 
     async def get(self, agent_id: uuid.UUID) -> Agent | None: ...
 

@@ -5,7 +5,8 @@ import uuid
 import pytest
 
 from application.ports.page import Page
-from application.ports.unit_of_work import UnitOfWorkFactory
+from application.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
+from domain.agent import Agent
 from domain.api_key import ApiKey, hash_token
 from domain.errors import Conflict, NotFound
 from domain.principal import CONSOLE_OPERATOR, Principal
@@ -73,6 +74,13 @@ async def test_uncommitted_work_is_rolled_back(uow_factory: UnitOfWorkFactory) -
         assert await uow.tenants.get(tenant.id) is None
 
 
+async def _add_and_commit(uow: UnitOfWork, agent: Agent) -> None:
+    """`agents.add` may raise itself, or leave it to the commit (the SQL adapter sends the
+    INSERT with it)."""
+    await uow.agents.add(agent)
+    await uow.commit()
+
+
 async def test_duplicate_names_conflict(uow_factory: UnitOfWorkFactory) -> None:
     tenant, _, _ = await _seed_tenant(uow_factory)
     async with uow_factory() as uow:
@@ -84,7 +92,7 @@ async def test_duplicate_names_conflict(uow_factory: UnitOfWorkFactory) -> None:
         await uow.scope_to(_tenant_principal(tenant.id))
         await uow.agents.add(first)
         with pytest.raises(Conflict):
-            await uow.agents.add(an_agent(tenant.id, name=first.name))
+            await _add_and_commit(uow, an_agent(tenant.id, name=first.name))
 
 
 async def test_same_agent_name_in_two_tenants_is_fine(uow_factory: UnitOfWorkFactory) -> None:
@@ -102,7 +110,7 @@ async def test_agent_for_unknown_tenant_is_refused(uow_factory: UnitOfWorkFactor
     async with uow_factory() as uow:
         await uow.scope_to(CONSOLE_OPERATOR)
         with pytest.raises(NotFound) as raised:
-            await uow.agents.add(orphan)
+            await _add_and_commit(uow, orphan)
     assert raised.value.entity == "Tenant"
 
 
@@ -121,7 +129,7 @@ async def test_scope_hides_other_tenants(uow_factory: UnitOfWorkFactory) -> None
         assert all(x.tenant_id == a.id for x in await uow.agents.list(None, Page(limit=200)))
         # Writing into another tenant is refused, not silently done.
         with pytest.raises(NotFound):
-            await uow.agents.add(an_agent(b.id))
+            await _add_and_commit(uow, an_agent(b.id))
 
 
 async def test_no_scope_sees_nothing(uow_factory: UnitOfWorkFactory) -> None:

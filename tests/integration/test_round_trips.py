@@ -53,6 +53,24 @@ async def test_reading_an_agent_waits_twice(
     assert (theirs.status_code, anonymous.status_code) == (404, 401)
 
 
+async def test_creating_an_agent_waits_twice(
+    sql_engine: AsyncEngine, operator: dict[str, str], round_trips: list[str]
+) -> None:
+    async with sql_client(sql_engine, FakeLlmGateway()) as client:
+        _, headers = await new_tenant(client, operator)
+        await add_agent(client, headers, name="first")
+        round_trips.clear()
+        body = {"name": "second", "system_prompt": "Be brief."}
+        created = await client.post("/api/agents", json=body, headers=headers)
+        assert created.status_code == 201, created.text
+        assert len(round_trips) == 2, round_trips  # key + context; INSERT + COMMIT
+        again = await client.post("/api/agents", json=body, headers=headers)
+        listed = await client.get("/api/agents", headers=headers)
+    # The INSERT's refusal comes with the COMMIT, and is still the contract's 409.
+    assert again.status_code == 409, again.text
+    assert sorted(a["name"] for a in listed.json()) == ["first", "second"]
+
+
 async def test_a_sync_run_waits_three_times(
     sql_engine: AsyncEngine, operator: dict[str, str], round_trips: list[str]
 ) -> None:
