@@ -43,4 +43,8 @@ def create_runtime_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
         connect_args={**runtime_connect_args(url), "prepare_threshold": None},
         # Units of work send BEGIN themselves, folded into their first statement.
         isolation_level="AUTOCOMMIT",
+        # The connection given back last is taken first: at low concurrency requests stay
+        # on one warm server process instead of cycling through the pool (0.5 ms of a
+        # sync run's 3 ms at c=1, measured here), and idle ones can time out.
+        pool_use_lifo=True,
     )

@@ -6,11 +6,13 @@ from typing import Any
 
 import psycopg
 import pytest
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.fake_llm.gateway import FakeLlmGateway
 from adapters.in_memory.job_queue import InMemoryJobQueue
 from adapters.nacl.secret_box import NaclSecretBox
+from adapters.sqlalchemy.engine import create_runtime_engine
 from adapters.sqlalchemy.unit_of_work import SqlUnitOfWork
 from adapters.system import SystemClock
 from application.use_cases.run_execution import RunQueuedExecution
@@ -153,3 +155,20 @@ async def test_a_queued_run_waits_three_times(
     assert (row.status, row.config_model, row.claimed_by) == ("success", "gpt-4o", "w1")
     [chat] = gateway.calls
     assert chat.model == "gpt-4o" and chat.messages[0].content == "Be terse."
+
+
+async def test_a_quiet_service_stays_on_one_connection(migrated_db: str) -> None:
+    """The pool hands out the connection given back last (LIFO): one request after another
+    run on one warm server process, not each on the next of the pool's connections."""
+    engine = create_runtime_engine(migrated_db, pool_size=3)
+    try:
+        held = [await engine.connect() for _ in range(3)]  # the pool opens all three
+        for conn in held:
+            await conn.close()
+        backends = set()
+        for _ in range(4):
+            async with engine.connect() as conn:
+                backends.add((await conn.execute(text("SELECT pg_backend_pid()"))).scalar())
+        assert len(backends) == 1, backends
+    finally:
+        await engine.dispose()
