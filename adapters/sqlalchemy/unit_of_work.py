@@ -22,6 +22,7 @@ from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.sql.expression import Executable
 
+from adapters.sqlalchemy.checkout import Gate, check_in, check_out
 from adapters.sqlalchemy.errors import domain_errors
 from adapters.sqlalchemy.executions import SqlExecutionRepository
 from adapters.sqlalchemy.executor import Executor
@@ -104,18 +105,23 @@ class SqlUnitOfWork:
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
         self._conn: AsyncConnection | None = None
+        self._gate: Gate | None = None
         self._driver: PsycopgConnection[Any] | None = None
         self._held_back: list[str] = []  # statements whose answers nobody waits for
         self._session: _HeldBackFirst | None = None
         self._prefetch: tuple[uuid.UUID, bool] | None = None  # (agent id, to run)
 
     async def __aenter__(self) -> Self:
-        conn = await self._engine.connect()
+        conn, self._gate = await check_out(self._engine)
         self._conn = conn
-        raw = await conn.get_raw_connection()
-        self._driver = driver = raw.driver_connection
-        assert driver is not None
-        await ensure_prepared(driver)
+        try:
+            raw = await conn.get_raw_connection()
+            self._driver = driver = raw.driver_connection
+            assert driver is not None
+            await ensure_prepared(driver)
+        except BaseException:
+            await self._release(commit=False)
+            raise
         self._held_back, self._prefetch = [], None
         self._session = session = _HeldBackFirst(conn, self)
         self.tenants = SqlTenantRepository(session)
@@ -136,16 +142,16 @@ class SqlUnitOfWork:
         await self._release(commit=False)
 
     async def _release(self, *, commit: bool) -> None:
-        conn, driver = self._conn, self._driver
-        self._conn = self._driver = self._session = None
+        conn, driver, gate = self._conn, self._driver, self._gate
+        self._conn = self._driver = self._session = self._gate = None
         self._held_back = []  # never sent: as if rolled back
-        if conn is None or driver is None:
+        if conn is None:
             return
         try:
-            if driver.info.transaction_status != TransactionStatus.IDLE:
+            if driver is not None and driver.info.transaction_status != TransactionStatus.IDLE:
                 await driver.execute(b"COMMIT" if commit else b"ROLLBACK", prepare=False)
         finally:
-            await conn.close()
+            await check_in(conn, gate)
 
     @property
     def connection(self) -> Executor:
