@@ -1,7 +1,8 @@
 """SQL repositories over one connection and transaction, owned by SqlUnitOfWork.
 
-Statements are built once at import; SQLAlchemy's compiled cache and psycopg's prepared
-statements do the rest. Rows are mapped to domain entities here and nowhere else.
+Statements are built once at import: those of every request are prepared on each
+connection (adapters/sqlalchemy/prepared.py), the rest go through SQLAlchemy's compiled
+cache. Rows are mapped to domain entities here and nowhere else.
 """
 
 import uuid
