@@ -20,6 +20,7 @@ from adapters.nacl.secret_box import NaclSecretBox
 from adapters.sqlalchemy.urls import sqlalchemy_url
 from application.gateway_errors import GatewayUnavailable
 from application.ports.llm_gateway import LlmGateway
+from application.ports.orphan_repository import GatewayOrphan
 from application.ports.provider_repository import ProviderSecrets
 from application.ports.secret_box import SealedSecret, SecretBox
 from domain.execution import AgentSnapshot, Execution
@@ -102,6 +103,13 @@ def a_provider(tenant_id: uuid.UUID, **overrides: Any) -> LlmProvider:
     }
     values.update(overrides)
     return LlmProvider(**values)
+
+
+def an_orphan(tenant_id: uuid.UUID | None) -> GatewayOrphan:
+    return GatewayOrphan(
+        id=new_id(), tenant_id=tenant_id, kind="virtual_key", reference="tok-1",
+        created_at=NOW, secret=SealedSecret("k1", b"\x00sealed\xff"), attempts=1,
+    )  # fmt: skip
 
 
 def some_secrets(kid: str = "k1") -> ProviderSecrets:
