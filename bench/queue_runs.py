@@ -23,7 +23,7 @@ from bench.common import (
 )
 from bench.cpu import Sample, usage
 from bench.queue_setup import INPUT, LUA, TERMINAL, Worker
-from bench.report import QueueAcceptRow, QueueDrainRow
+from bench.report_queue import QueueAcceptRow, QueueDrainRow
 
 # --------------------------------------------------------------------------- database
 

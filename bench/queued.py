@@ -62,7 +62,7 @@ from bench.queue_setup import (
     seed_agents,
     smoke,
 )
-from bench.report import QueueAcceptRow, QueueDrainRow, render_queue
+from bench.report_queue import QueueAcceptRow, QueueDrainRow, render_queue
 
 # --------------------------------------------------------------------------- driver
 
