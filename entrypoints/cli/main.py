@@ -2,9 +2,11 @@
 
 import argparse
 import logging
+import signal
 import sys
 from collections.abc import Sequence
 from functools import partial
+from types import FrameType
 
 from adapters.sqlalchemy.urls import redacted
 from entrypoints.cli import commands
@@ -46,8 +48,18 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _exit_on_sigterm(signum: int, frame: FrameType | None) -> None:
+    raise SystemExit(128 + signum)
+
+
 def serve(host: str, port: int, settings: Settings, workers: int = 1) -> None:
     import uvicorn
+
+    # uvicorn shuts down gracefully on SIGTERM, then raises the signal again under the
+    # handler it found: the default one would end the process there, before the exit
+    # handlers that stop an embedded PostgreSQL and Redis (they kept running after a
+    # `docker stop`). Exiting as on Ctrl-C lets them run.
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
 
     from entrypoints.http.server import app_from_environment, build_app, freeze_startup_objects
 

@@ -100,3 +100,7 @@ def test_embedded_default_prints_a_key_once_and_keeps_data(tmp_path: Path) -> No
         assert not any(OPERATOR_KEY.search(line) for line in lines)
         listed = httpx.get(f"{base}/api/tenants", headers={"Authorization": f"Bearer {keys[0]}"})
         assert [t["name"] for t in listed.json()] == ["embedded"]
+    # Stopped with SIGTERM (as `docker stop` does), serve stops its embedded servers too:
+    # PostgreSQL removes its pid file, Redis saves its data as it stops.
+    assert not (tmp_path / "data" / "pgdata" / "postmaster.pid").exists()
+    assert (tmp_path / "data" / "redis.db").exists()
