@@ -6,13 +6,14 @@ import json
 import secrets
 import subprocess
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import httpx
 
 from bench import service
 from bench.common import VENV_BIN, log
-from bench.seed import PROMPT
+from bench.seed import PROMPT, api_post
 
 INPUT = "Summarise in one sentence why unit tests are worth writing."
 MODEL = "gpt-4o-mini"
@@ -105,13 +106,7 @@ class Seeded:
 
 async def seed(base: str, operator: str, tenants: int, per_kind: int) -> Seeded:
     async with httpx.AsyncClient(base_url=base, timeout=30) as client:
-
-        async def post(path: str, token: str, body: dict[str, object]) -> dict[str, str]:
-            r = await client.post(path, json=body, headers={"Authorization": f"Bearer {token}"})
-            if r.status_code not in (200, 201):
-                raise RuntimeError(f"POST {path} -> {r.status_code}: {r.text[:300]}")
-            data: dict[str, str] = r.json()
-            return data
+        post = partial(api_post, client)
 
         plain: list[tuple[str, str]] = []
         byok: list[tuple[str, str]] = []

@@ -7,6 +7,7 @@ import signal
 import subprocess
 import time
 import uuid
+from functools import partial
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -21,7 +22,7 @@ from bench.common import (
     env_str,
     log,
 )
-from bench.seed import PROMPT
+from bench.seed import PROMPT, api_post
 
 QUEUE_DB = env_str("BENCH_QUEUE_DB", "agentkeel_bench_queue")
 LUA = Path(__file__).resolve().parent / "submit.lua"
@@ -127,13 +128,7 @@ class Worker:
 
 async def seed_agents(base: str, operator: str, tenants: int, agents: int) -> list[tuple[str, str]]:
     async with httpx.AsyncClient(base_url=base, timeout=30) as client:
-
-        async def post(path: str, token: str, body: dict[str, object]) -> dict[str, str]:
-            r = await client.post(path, json=body, headers={"Authorization": f"Bearer {token}"})
-            if r.status_code != 201:
-                raise RuntimeError(f"POST {path} -> {r.status_code}: {r.text[:300]}")
-            data: dict[str, str] = r.json()
-            return data
+        post = partial(api_post, client)
 
         pairs: list[tuple[str, str]] = []
         for t in range(tenants):

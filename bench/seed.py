@@ -34,6 +34,17 @@ class Seeded:
         return [(t, a) for t, ids in zip(self.tokens, self.agents, strict=True) for a in ids]
 
 
+async def api_post(
+    client: httpx.AsyncClient, path: str, token: str, body: dict[str, object]
+) -> dict[str, str]:
+    """POST as `token`; anything but 200/201 stops the seeding with the service's answer."""
+    r = await client.post(path, json=body, headers={"Authorization": f"Bearer {token}"})
+    if r.status_code not in (200, 201):
+        raise RuntimeError(f"POST {path} -> {r.status_code}: {r.text[:300]}")
+    data: dict[str, str] = r.json()
+    return data
+
+
 def _agent_body(name: str) -> dict[str, object]:
     return {"name": name, "system_prompt": PROMPT, "model": "gpt-4o-mini",
             "temperature": 0.5, "max_tokens": 512, "use_byok": False}  # fmt: skip
@@ -46,11 +57,7 @@ async def _seed(base: str, operator: str, tenants: int, agents: int) -> Seeded:
 
         async def post(path: str, token: str, body: dict[str, object]) -> dict[str, str]:
             async with gate:
-                r = await client.post(path, json=body, headers={"Authorization": f"Bearer {token}"})
-            if r.status_code != 201:
-                raise RuntimeError(f"POST {path} -> {r.status_code}: {r.text[:300]}")
-            data: dict[str, str] = r.json()
-            return data
+                return await api_post(client, path, token, body)
 
         made = await asyncio.gather(
             *(post("/api/tenants", operator, {"name": f"bench-tenant-{t:03d}",

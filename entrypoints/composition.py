@@ -15,6 +15,7 @@ from adapters.nacl.key_file import load_or_create_key_file
 from adapters.nacl.secret_box import NaclSecretBox
 from adapters.sandbox_llm.gateway import SandboxLlmGateway
 from adapters.sqlalchemy import migrate
+from adapters.sqlalchemy.checkout import check_in, check_out
 from adapters.sqlalchemy.engine import create_runtime_engine
 from adapters.sqlalchemy.unit_of_work import SqlUnitOfWork
 from adapters.system import SecretsTokenGenerator, SystemClock
@@ -111,8 +112,11 @@ def http_dependencies(
     async def readiness() -> dict[str, str]:
         checks = {"database": "ok"}
         try:
-            async with engine.connect() as conn:
+            conn, gate = await check_out(engine)  # in line with the requests
+            try:
                 await conn.execute(text("SELECT 1"))
+            finally:
+                await check_in(conn, gate)
         except Exception as exc:  # any failure means "not ready"; the reason goes to the log
             log.warning("readiness: database unavailable: %s", type(exc).__name__)
             checks["database"] = "unavailable"
