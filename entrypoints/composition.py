@@ -50,8 +50,9 @@ def database_urls(settings: Settings) -> DatabaseUrls:
     return DatabaseUrls(runtime=runtime, owner=owner, embedded=False)
 
 
-def run_migrations(urls: DatabaseUrls) -> None:
-    migrate.upgrade(urls.owner, urls.runtime)
+def run_migrations(urls: DatabaseUrls, revision: str = "head") -> str | None:
+    """To `revision` (up or down) as the owner; at head the runtime grants are reset."""
+    return migrate.migrate_to(urls.owner, urls.runtime, revision)
 
 
 class ConfigurationError(Exception):

@@ -28,7 +28,14 @@ def _parser() -> argparse.ArgumentParser:
         default=1,
         help="HTTP worker processes (more than 1 needs a configured database and Redis)",
     )
-    sub.add_parser("migrate", help="upgrade the schema to head and fix the runtime grants")
+    migrate = sub.add_parser(
+        "migrate", help="upgrade the schema (or go to --revision) and fix the runtime grants"
+    )
+    migrate.add_argument(
+        "--revision",
+        default="head",
+        help="target revision, up or down: an id, head, base, -1, +1 (default: head)",
+    )
     worker = sub.add_parser("worker", help="run queued executions (needs AGENTKEEL_REDIS_URL)")
     worker.add_argument("--processes", type=int, default=1)
     worker.add_argument("--threads", type=int, default=8)
@@ -108,8 +115,8 @@ def run(args: argparse.Namespace, settings: Settings) -> None:
         run_worker(settings, args.processes, args.threads)
     elif args.command == "migrate":
         urls = database_urls(settings)
-        run_migrations(urls)
-        print(f"migrated {redacted(urls.owner)} to head", flush=True)
+        reached = run_migrations(urls, args.revision)
+        print(f"migrated {redacted(urls.owner)} to {reached or 'base'}", flush=True)
     elif args.command == "operator-key":
         issued = commands.issue_operator_key(database_urls(settings), settings, first=False)
         assert issued is not None
