@@ -7,6 +7,7 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 
+from entrypoints.http.body import MAX_BODY_BYTES, BoundedJsonRequest
 from entrypoints.http.dependencies import HttpDependencies, require_bearer
 from entrypoints.http.errors import EXCEPTION_HANDLERS
 from entrypoints.http.request_id import add_request_id
@@ -52,6 +53,8 @@ def create_app(deps: HttpDependencies) -> Litestar:
         exception_handlers=EXCEPTION_HANDLERS,
         before_send=[add_request_id],
         openapi_config=OPENAPI,
+        request_class=BoundedJsonRequest,
+        request_max_body_size=MAX_BODY_BYTES,
         logging_config=None,
         debug=False,
     )

@@ -37,6 +37,7 @@ from domain.errors import (
     NotFound,
     Refused,
 )
+from entrypoints.http.body import MAX_BODY_BYTES
 from entrypoints.http.request_id import request_id_of
 
 log = logging.getLogger("agentkeel.http")
@@ -137,6 +138,8 @@ def on_serialization_error(_: Request[Any, Any, Any], exc: Exception) -> Respons
 def on_http_error(_: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
     if exc.status_code == 400:  # Litestar's "client error" for unparseable input
         return _detail(422, [{"loc": ["body"], "msg": str(exc.detail), "type": "json_invalid"}])
+    if exc.status_code == 413:
+        return _detail(413, f"Request body larger than {MAX_BODY_BYTES} bytes")
     return _detail(exc.status_code, exc.detail, exc.headers)
 
 

@@ -11,6 +11,7 @@ import pytest
 from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 
+from entrypoints.http.body import MAX_JSON_DEPTH
 from tests.support.http_helpers import (
     AGENT_FIELDS,
     KEY_FIELDS,
@@ -90,7 +91,7 @@ def check(
     who: str,
     content: bytes | None = None,
     ok_fields: set[str] | None = None,
-) -> None:
+) -> int:
     api = world.api
     before = snapshot(api.store)
     headers = {**world.headers(who), "Content-Type": "application/json"}
@@ -99,7 +100,7 @@ def check(
     event(f"{method} {status}")
     assert status < 500, (method, url, content, response.text)
     if status == 204:
-        return
+        return status
     body = response.json()
     if status < 300 and ok_fields is not None:
         assert set(body) == ok_fields, body
@@ -114,6 +115,7 @@ def check(
             assert isinstance(error["msg"], str) and isinstance(error["type"], str)
     elif 400 <= status < 500:
         assert isinstance(body["detail"], str), body
+    return status
 
 
 def ids(world: World) -> st.SearchStrategy[Any]:
@@ -196,6 +198,33 @@ def _url(world: World, template: str) -> str:
 )
 def test_random_bytes(world: World, content: bytes, route: tuple[str, str], who: str) -> None:
     check(world, route[0], _url(world, route[1]), who, content)
+
+
+# Nesting past the decoder's limit: whole bodies of arrays, a field of nested objects,
+# unterminated ones, and brackets hidden in strings that must not count.
+deep = st.integers(MAX_JSON_DEPTH + 1, 120_000)
+deep_bodies = st.one_of(
+    deep.map(lambda n: b"[" * n + b"]" * n),
+    deep.map(lambda n: b'{"name": ' + b'{"a":' * n + b"1" + b"}" * n + b"}"),
+    deep.map(lambda n: b'{"name": "x", "system_prompt": ' + b"[" * n),
+    st.tuples(deep, st.text(max_size=5)).map(
+        lambda p: b'[{"a": "' + b"[" * p[0] + p[1].encode() + b'"}' + b"[" * MAX_JSON_DEPTH
+    ),
+)
+
+
+@settings(FUZZ, max_examples=60)
+@example(content=b"[" * 100_000 + b"]" * 100_000, route=ROUTES[0], who="operator")
+@example(
+    content=b'{"name": ' + b'{"a":' * 50_000 + b"1" + b"}" * 50_000 + b"}",
+    route=ROUTES[1],
+    who="tenant",
+)
+@given(content=deep_bodies, route=st.sampled_from(ROUTES), who=whos)
+def test_deeply_nested_bodies(
+    world: World, content: bytes, route: tuple[str, str], who: str
+) -> None:
+    assert check(world, route[0], _url(world, route[1]), who, content) == 422
 
 
 @settings(FUZZ, max_examples=100)

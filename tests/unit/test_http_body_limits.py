@@ -1,0 +1,96 @@
+"""The body limits hold on every route that takes a body, read off the OpenAPI document
+(so routes added later are covered), and the depth check is exact."""
+
+import json
+import re
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from entrypoints.http.body import MAX_BODY_BYTES, MAX_JSON_DEPTH, nesting_depth
+from tests.support.http_helpers import Api, open_api
+
+
+@pytest.fixture(scope="module")
+def api() -> Iterator[Api]:
+    with open_api() as opened:
+        yield opened
+
+
+def _body_operations(api: Api) -> list[tuple[str, str]]:
+    schema = api.env.app.openapi_schema.to_schema()
+    found = []
+    for path, item in schema["paths"].items():
+        for method, operation in item.items():
+            if isinstance(operation, dict) and "requestBody" in operation:
+                url = re.sub(r"\{[^}]+\}", lambda _: str(uuid.uuid4()), path)
+                found.append((method.upper(), url))
+    return found
+
+
+def _send(api: Api, method: str, url: str, content: bytes) -> Any:
+    headers = {**api.op, "Content-Type": "application/json"}
+    return api.client.request(method, url, content=content, headers=headers)
+
+
+def test_the_api_has_body_routes(api: Api) -> None:
+    assert len(_body_operations(api)) >= 8
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"[" * 100_000 + b"]" * 100_000,
+        b'{"name": ' + b'{"a":' * 50_000 + b"1" + b"}" * 50_000 + b"}",
+        b"{" * 100_000,
+    ],
+    ids=["arrays", "objects-in-a-field", "unterminated"],
+)
+def test_every_body_route_refuses_deep_nesting_with_422(api: Api, content: bytes) -> None:
+    for method, url in _body_operations(api):
+        response = _send(api, method, url, content)
+        assert response.status_code == 422, (method, url, response.text)
+        [error] = response.json()["detail"]
+        assert error["loc"] == ["body"] and "nested deeper" in error["msg"], error
+
+
+def test_every_body_route_refuses_an_over_long_body_with_413(api: Api) -> None:
+    content = b'{"name": "' + b"x" * MAX_BODY_BYTES + b'"}'
+    for method, url in _body_operations(api):
+        response = _send(api, method, url, content)
+        assert response.status_code == 413, (method, url, response.text)
+        assert response.json() == {"detail": f"Request body larger than {MAX_BODY_BYTES} bytes"}
+
+
+def test_nesting_up_to_the_limit_is_decoded(api: Api) -> None:
+    at_limit = b'{"name": ' + b"[" * (MAX_JSON_DEPTH - 1) + b"]" * (MAX_JSON_DEPTH - 1) + b"}"
+    response = _send(api, "POST", "/api/tenants", at_limit)
+    assert response.status_code == 422
+    [error] = response.json()["detail"]
+    assert error["loc"] == ["body", "name"] and error["type"] == "type_error", error
+
+
+def _depth(value: Any) -> int:
+    if isinstance(value, list):
+        return 1 + max(map(_depth, value), default=0)
+    if isinstance(value, dict):
+        return 1 + max(map(_depth, value.values()), default=0)
+    return 0
+
+
+tricky_text = st.text(alphabet='[]{}"\\ax\n', max_size=8)
+json_values = st.recursive(
+    st.none() | st.integers() | tricky_text,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(tricky_text, inner, max_size=3),
+    max_leaves=30,
+)
+
+
+@settings(max_examples=300, deadline=None, database=None)
+@given(value=json_values, indent=st.sampled_from([None, 1]))
+def test_nesting_depth_is_exact_for_valid_json(value: Any, indent: int | None) -> None:
+    assert nesting_depth(json.dumps(value, indent=indent).encode()) == _depth(value)
