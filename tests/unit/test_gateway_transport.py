@@ -1,5 +1,6 @@
-"""`KeepAliveTransport` against a small real HTTP server on 127.0.0.1: connection reuse, body
-framings, closes, timeouts, pool limits, cancellation and errors, all as httpx exceptions."""
+"""The gateway's transport (httpx's own, httpcore's pool, as `default_transport` tunes it)
+against a small real HTTP server on 127.0.0.1: connection reuse, body framings, closes,
+timeouts, pool limits, cancellation and errors, all as httpx exceptions."""
 
 import asyncio
 import re
@@ -13,7 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
-from adapters.litellm.transport import KeepAliveTransport
+from adapters.litellm.gateway import default_transport
 
 Handler = Callable[[bytes, bytes], Awaitable[bytes]]  # (request head, body) -> raw answer
 
@@ -79,7 +80,7 @@ async def serve(handle: Handler, *, close_after: float | None = None) -> AsyncIt
 
 def client(server: Server, timeout: httpx.Timeout | None = None, **kw: Any) -> httpx.AsyncClient:
     return httpx.AsyncClient(
-        transport=KeepAliveTransport(**kw), base_url=server.url, timeout=timeout or 2.0
+        transport=default_transport(**kw), base_url=server.url, timeout=timeout or 2.0
     )
 
 
@@ -172,7 +173,7 @@ async def test_connect_refused_is_connect_error() -> None:
     with socket.socket() as probe:  # a port nobody listens on
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    async with httpx.AsyncClient(transport=KeepAliveTransport()) as http:
+    async with httpx.AsyncClient(transport=default_transport()) as http:
         with pytest.raises(httpx.ConnectError):
             await http.get(f"http://127.0.0.1:{port}/")
 
