@@ -8,6 +8,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from adapters.sqlalchemy.runtime_role import RUNTIME_ROLE
 from adapters.sqlalchemy.urls import sqlalchemy_url
 
+PREPARE_THRESHOLD = 5  # psycopg's default, said here because the design relies on it
+
 _PRIVILEGED = text(
     """
     SELECT r.rolsuper OR r.rolbypassrls OR EXISTS (
@@ -38,9 +40,9 @@ def create_runtime_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
         max_overflow=0,
         pool_timeout=10,
         hide_parameters=True,  # bound values (key hashes, secrets) never reach logs
-        # psycopg's own preparation off: it ends in a DEALLOCATE ALL after any ROLLBACK,
-        # which would drop the statements of adapters/sqlalchemy/prepared.py too.
-        connect_args={**runtime_connect_args(url), "prepare_threshold": None},
+        # psycopg prepares (protocol-level) what the unit of work sends with prepare=True
+        # at once, anything else once it has run this many times on the connection.
+        connect_args={**runtime_connect_args(url), "prepare_threshold": PREPARE_THRESHOLD},
         # Units of work send BEGIN themselves, folded into their first statement.
         isolation_level="AUTOCOMMIT",
         # The connection given back last is taken first: at low concurrency requests stay

@@ -6,8 +6,8 @@ from typing import Any
 from sqlalchemy import Integer, bindparam, case, func, insert, literal_column, select, update
 
 from adapters.sqlalchemy.executor import Executor
-from adapters.sqlalchemy.prepared import PreparedStatement
 from adapters.sqlalchemy.repositories import agent_from
+from adapters.sqlalchemy.statements import Statement
 from adapters.sqlalchemy.tables import agents
 from adapters.sqlalchemy.tables import executions as t
 from application.ports.page import Page
@@ -113,30 +113,30 @@ def _execution(row: Any) -> Execution:
     )
 
 
-# The run's statements, prepared (adapters/sqlalchemy/prepared.py). Bind names differ from
-# column names, as UPDATE requires.
+# The run's statements, for the unit of work's batches (adapters/sqlalchemy/statements.py).
+# Bind names differ from column names, as UPDATE requires.
 _BY_ID = t.c.id == bindparam("p_id")
 _HELD = (t.c.status == "running", t.c.claimed_by == bindparam("p_worker"))
 _ONE = literal_column("1", Integer)
 
 
-def _expecting_a_row(entity: str) -> str:
-    """Around an UPDATE `RETURNING 1`: the statement aborts its transaction if the UPDATE
-    matched no row. `expect_rows` (migration 0006) raises, mapped to a domain error by
-    adapters/sqlalchemy/errors.py, so the UPDATE can go out with the COMMIT."""
-    return f"WITH changed AS ({{}}) SELECT expect_rows(count(*), '{entity}') FROM changed"  # noqa: S608 (our own names)
+# Around an UPDATE `RETURNING 1`: the statement aborts its transaction if the UPDATE
+# matched no row. `expect_rows` (migration 0006) raises with the `p_expected` it is given,
+# mapped to a domain error by adapters/sqlalchemy/errors.py, so the UPDATE can go out with
+# the COMMIT.
+_EXPECTING_A_ROW = (
+    "WITH changed AS ({}) SELECT expect_rows(count(*), %(p_expected)s::text) FROM changed"
+)
 
 
-_INSERT = PreparedStatement("ak_execution_insert", insert(t), columns=_COLUMNS)
-_GET = PreparedStatement("ak_execution_by_id", select(t).where(_BY_ID))
-_UPDATE = PreparedStatement(
-    "ak_execution_update",
+_INSERT = Statement(insert(t), columns=_COLUMNS)
+_GET = Statement(select(t).where(_BY_ID), reads_only=True)
+_UPDATE = Statement(
     update(t).where(_BY_ID).returning(_ONE),
     columns=_MUTABLE,
-    around=_expecting_a_row("Execution"),
+    around=(_EXPECTING_A_ROW, {"p_expected": "Execution"}),
 )
-_CLAIM = PreparedStatement(
-    "ak_execution_claim",
+_CLAIM = Statement(
     update(t)
     .where(_BY_ID, t.c.status == "queued", t.c.cancel_requested.is_(False))
     .values(
@@ -149,19 +149,17 @@ _CLAIM = PreparedStatement(
     .returning(*t.c),
 )
 # Sent with the claim: the worker reads the execution's agent next.
-_AGENT_OF = PreparedStatement(
-    "ak_agent_of_execution",
+_AGENT_OF = Statement(
     select(agents).where(agents.c.id == select(t.c.agent_id).where(_BY_ID).scalar_subquery()),
+    reads_only=True,
 )
-_RENEW = PreparedStatement(
-    "ak_execution_renew",
+_RENEW = Statement(
     update(t).where(_BY_ID, *_HELD).values(lease_expires_at=bindparam("p_lease")).returning(*t.c),
 )
-_FINISH = PreparedStatement(
-    "ak_execution_finish",
+_FINISH = Statement(
     update(t).where(_BY_ID, *_HELD).returning(_ONE),
     columns=_MUTABLE,
-    around=_expecting_a_row("Execution lease"),
+    around=(_EXPECTING_A_ROW, {"p_expected": "Execution lease"}),
 )
 
 
@@ -175,28 +173,28 @@ class SqlExecutionRepository:
 
     async def add(self, execution: Execution) -> None:
         # Its constraint errors come with the next statement or the commit.
-        self._conn.defer(self._conn.call(_INSERT, _values(execution)))
+        self._conn.defer(_INSERT.bind(_values(execution)))
 
     async def get(self, execution_id: uuid.UUID) -> Execution | None:
-        row = await self._conn.fetch_one(_GET.call_with_uuid(execution_id))
+        row = await self._conn.fetch_one(_GET.bind({"p_id": execution_id}))
         return None if row is None else _execution(row)
 
     async def update(self, execution: Execution) -> None:
         # NotFound comes with the next statement or the commit, and aborts the transaction.
         params = {"p_id": execution.id, **_changes(execution)}
-        self._conn.defer(self._conn.call(_UPDATE, params))
+        self._conn.defer(_UPDATE.bind(params))
 
     async def claim(
         self, execution_id: uuid.UUID, worker: str, now: datetime, lease_until: datetime
     ) -> Execution | None:
         params = {"p_id": execution_id, "p_worker": worker, "p_lease": lease_until, "p_now": now}
-        claim = self._conn.call(_CLAIM, params)
-        cursor = await self._conn.send(f"{claim}; {_AGENT_OF.call_with_uuid(execution_id)}")
-        row = await cursor.fetchone()
+        claimed, agent_of = await self._conn.send(
+            _CLAIM.bind(params), _AGENT_OF.bind({"p_id": execution_id})
+        )
+        row = await claimed.fetchone()
         if row is None:
             return None
-        cursor.nextset()
-        agent_row = await cursor.fetchone()
+        agent_row = await agent_of.fetchone()
         if agent_row is not None:
             self._read_ahead(agent_from(agent_row._asdict()))
         return _execution(row)
@@ -205,13 +203,13 @@ class SqlExecutionRepository:
         self, execution_id: uuid.UUID, worker: str, lease_until: datetime
     ) -> Execution | None:
         params = {"p_id": execution_id, "p_worker": worker, "p_lease": lease_until}
-        row = await (await self._conn.send(self._conn.call(_RENEW, params))).fetchone()
+        row = await self._conn.fetch_one(_RENEW.bind(params))
         return None if row is None else _execution(row)
 
     async def finish(self, execution: Execution, worker: str) -> None:
         # LeaseLost comes with the next statement or the commit, and aborts the transaction.
         params = {"p_id": execution.id, "p_worker": worker, **_changes(execution)}
-        self._conn.defer(self._conn.call(_FINISH, params))
+        self._conn.defer(_FINISH.bind(params))
 
     async def request_cancel(self, execution_id: uuid.UUID, now: datetime) -> Execution | None:
         queued = t.c.status == "queued"

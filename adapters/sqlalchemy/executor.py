@@ -1,6 +1,6 @@
 """What a SQL repository needs of its connection: SQLAlchemy's `execute`, and for the
-statements of every request (adapters/sqlalchemy/prepared.py) the unit of work's own
-one-round-trip messages, straight on the driver."""
+statements of every request (adapters/sqlalchemy/statements.py) the unit of work's
+batches, one round trip each, through psycopg's pipeline mode."""
 
 from typing import Any, Protocol
 
@@ -8,7 +8,7 @@ from psycopg import AsyncCursor
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.sql.expression import Executable
 
-from adapters.sqlalchemy.prepared import PreparedStatement
+from adapters.sqlalchemy.statements import Bound
 
 
 class Executor(Protocol):
@@ -16,23 +16,19 @@ class Executor(Protocol):
         """Runs one statement in the unit of work's transaction."""
         ...
 
-    def call(self, statement: PreparedStatement, params: dict[str, Any]) -> str:
-        """The prepared statement's call, `params` as literals."""
-        ...
-
-    def defer(self, sql: str) -> None:
-        """`sql` goes out with the next statement, or with the COMMIT; its errors are
+    def defer(self, call: Bound) -> None:
+        """`call` goes out with the next statement, or with the COMMIT; its errors are
         raised there. For a statement whose answer nobody needs (an INSERT)."""
 
-    async def send(self, sql: str) -> AsyncCursor[Any]:
-        """What is held back, then `sql`, in one round trip; the cursor is on the answer to
-        `sql` (named-tuple rows)."""
+    async def send(self, *calls: Bound) -> list[AsyncCursor[Any]]:
+        """What is held back, then `calls`, in one round trip; a cursor on the answer to
+        each of `calls` (named-tuple rows)."""
         ...
 
-    async def fetch_one(self, sql: str) -> Any | None:
-        """The first row of `send(sql)`."""
+    async def fetch_one(self, call: Bound) -> Any | None:
+        """The first row of `send(call)`."""
         ...
 
-    async def fetch_all(self, sql: str) -> list[Any]:
-        """Every row of `send(sql)`."""
+    async def fetch_all(self, call: Bound) -> list[Any]:
+        """Every row of `send(call)`."""
         ...

@@ -6,8 +6,7 @@ from sqlalchemy import bindparam, delete, insert, select, update
 
 from adapters.sqlalchemy.errors import domain_errors
 from adapters.sqlalchemy.executor import Executor
-from adapters.sqlalchemy.literal import driver_sql
-from adapters.sqlalchemy.prepared import PreparedStatement
+from adapters.sqlalchemy.statements import Statement
 from adapters.sqlalchemy.tables import agents
 from adapters.sqlalchemy.tables import llm_providers as t
 from application.ports.provider_repository import ProviderSecrets
@@ -58,19 +57,17 @@ def _secrets(row: Any) -> ProviderSecrets:
 
 
 _LIST = select(t).order_by(t.c.created_at, t.c.id)
-_LIST_ALL = driver_sql(_LIST)
-_LIST_OF_TENANT = PreparedStatement(
-    "ak_providers_of_tenant", _LIST.where(t.c.tenant_id == bindparam("tenant_id"))
-)
+_LIST_ALL = Statement(_LIST, reads_only=True)
+_LIST_OF_TENANT = Statement(_LIST.where(t.c.tenant_id == bindparam("tenant_id")), reads_only=True)
 # What a run of the agent reads: its tenant's providers if it uses BYOK, else no row.
-PROVIDERS_FOR_RUN = PreparedStatement(
-    "ak_providers_for_run",
+PROVIDERS_FOR_RUN = Statement(
     _LIST.where(
         t.c.tenant_id
         == select(agents.c.tenant_id)
         .where(agents.c.id == bindparam("agent_id"), agents.c.use_byok)
         .scalar_subquery()
     ),
+    reads_only=True,
 )
 
 
@@ -123,9 +120,9 @@ class SqlProviderRepository:
         if read is not None:
             return read
         if tenant_id is None:
-            rows = await self._conn.fetch_all(_LIST_ALL)
+            rows = await self._conn.fetch_all(_LIST_ALL.bind())
         else:  # a worker's BYOK run
-            rows = await self._conn.fetch_all(_LIST_OF_TENANT.call_with_uuid(tenant_id))
+            rows = await self._conn.fetch_all(_LIST_OF_TENANT.bind({"tenant_id": tenant_id}))
         return [self._seen(row) for row in rows]
 
     async def update(self, provider: LlmProvider, secrets: ProviderSecrets | None = None) -> None:

@@ -1,8 +1,8 @@
 """SQL repositories over one connection and transaction, owned by SqlUnitOfWork.
 
-Statements are built once at import: those of every request are prepared on each
-connection (adapters/sqlalchemy/prepared.py), the rest go through SQLAlchemy's compiled
-cache. Rows are mapped to domain entities here and nowhere else.
+Statements are built once at import: those of every request are compiled for the unit
+of work's batches (adapters/sqlalchemy/statements.py), the rest go through SQLAlchemy's
+compiled cache. Rows are mapped to domain entities here and nowhere else.
 """
 
 import uuid
@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 
 from adapters.sqlalchemy.errors import constraint_name, domain_errors
 from adapters.sqlalchemy.executor import Executor
-from adapters.sqlalchemy.prepared import PreparedStatement
+from adapters.sqlalchemy.statements import Statement
 from adapters.sqlalchemy.tables import agents, api_key_credentials, api_keys, tenants
 from application.ports.page import Page
 from domain.agent import Agent, AgentStatus
@@ -29,12 +29,8 @@ _TENANT_LIST = (
     .limit(bindparam("limit"))
     .offset(bindparam("offset"))
 )
-AGENT_BY_ID = PreparedStatement(
-    "ak_agent_by_id", select(agents).where(agents.c.id == bindparam("id"))
-)
-_AGENT_INSERT = PreparedStatement(
-    "ak_agent_insert", insert(agents), columns=tuple(c.name for c in agents.c)
-)
+AGENT_BY_ID = Statement(select(agents).where(agents.c.id == bindparam("id")), reads_only=True)
+_AGENT_INSERT = Statement(insert(agents), columns=tuple(c.name for c in agents.c))
 _AGENT_LIST = (
     select(agents)
     .order_by(agents.c.created_at, agents.c.id)
@@ -142,13 +138,13 @@ class SqlAgentRepository:
 
     async def add(self, agent: Agent) -> None:
         # Its constraint errors come with the next statement or the commit.
-        self._conn.defer(self._conn.call(_AGENT_INSERT, _agent_values(agent)))
+        self._conn.defer(_AGENT_INSERT.bind(_agent_values(agent)))
 
     async def get(self, agent_id: uuid.UUID) -> Agent | None:
         read = self._read_ahead.pop(agent_id, None)
         if read is not None:
             return read
-        row = await self._conn.fetch_one(AGENT_BY_ID.call_with_uuid(agent_id))
+        row = await self._conn.fetch_one(AGENT_BY_ID.bind({"id": agent_id}))
         return None if row is None else agent_from(row._asdict())
 
     async def list(self, tenant_id: uuid.UUID | None, page: Page) -> list[Agent]:

@@ -3,10 +3,10 @@
 Round trips matter more than anything else here (see bench/README.md). The pool runs in
 autocommit mode so that psycopg does not send its own BEGIN as a separate round trip; the
 unit of work opens the transaction itself. What needs no answer of its own is held back
-and sent with the next statement, in one simple-protocol message: the BEGIN, the tenant
-context of `scope_to`, and deferred INSERTs (sent with the next statement or the COMMIT).
-The statements of every request are prepared on each connection and called by name, with
-their values as literals (adapters/sqlalchemy/prepared.py and literal.py; docs/database.md).
+and sent with the next statement, in one pipeline (adapters/sqlalchemy/pipeline.py): the
+BEGIN, the tenant context of `scope_to`, and deferred INSERTs (sent with the next
+statement or the COMMIT). Every value goes as a bound parameter; the statements of every
+request are prepared by psycopg, protocol-level (docs/database.md).
 """
 
 import hmac
@@ -17,19 +17,16 @@ from typing import Any, Self
 from psycopg import AsyncConnection as PsycopgConnection
 from psycopg import AsyncCursor
 from psycopg.pq import TransactionStatus
-from psycopg.rows import BaseRowFactory, RowMaker, namedtuple_row
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.sql.expression import Executable
 
 from adapters.sqlalchemy.checkout import Gate, check_in, check_out
-from adapters.sqlalchemy.errors import domain_errors
 from adapters.sqlalchemy.executions import SqlExecutionRepository
 from adapters.sqlalchemy.executor import Executor
 from adapters.sqlalchemy.idempotency import SqlIdempotencyRepository
-from adapters.sqlalchemy.literal import bytea_literal
 from adapters.sqlalchemy.orphans import SqlOrphanRepository
-from adapters.sqlalchemy.prepared import Prepared, PreparedStatement, ensure_prepared
+from adapters.sqlalchemy.pipeline import send_batch
 from adapters.sqlalchemy.providers import PROVIDERS_FOR_RUN, SqlProviderRepository
 from adapters.sqlalchemy.repositories import (
     AGENT_BY_ID,
@@ -38,29 +35,26 @@ from adapters.sqlalchemy.repositories import (
     SqlTenantRepository,
     agent_from,
 )
+from adapters.sqlalchemy.statements import Bound, Statement
 from domain.principal import Principal
 
-
-def _named_when_read(cursor: Any) -> RowMaker[Any]:
-    """psycopg's `namedtuple_row`, made only for a result that is read: a message's answers
-    to what was held back (BEGIN, the context, INSERTs) are skipped unread, and making
-    the named tuple type for each of them was ~5% of a sync run's CPU in a profile."""
-    made: RowMaker[Any] | None = None
-
-    def row(values: Any) -> Any:
-        nonlocal made
-        if made is None:
-            made = namedtuple_row(cursor)
-        return made(values)
-
-    return row
-
-
-_ROWS: BaseRowFactory[Any] = _named_when_read
-_KEY_LOOKUP = Prepared(
-    "ak_key_lookup", "SELECT key_id, tenant_id, key_hash FROM authenticate_api_key($1)"
+_BEGIN = Statement.text("BEGIN", reads_only=True, prepare=False).bind()
+_KEY_LOOKUP = Statement.text(
+    "SELECT key_id, tenant_id, key_hash FROM authenticate_api_key(%(key_hash)s)",
+    ("key_hash",),
+    reads_only=True,
 )
-_TENANT_CONTEXT = Prepared("ak_tenant_context", "SELECT set_tenant_context($1)")
+_TENANT_CONTEXT = Statement.text(
+    "SELECT set_tenant_context(%(tenant_id)s)", ("tenant_id",), reads_only=True
+)
+_OPERATOR_CONTEXT = Statement.text("SELECT set_operator_context()", reads_only=True).bind()
+_COMMIT = Statement.text("COMMIT", reads_only=True, prepare=False).bind()
+
+
+def _reads_only(result: CursorResult[Any]) -> bool:
+    """A plain SELECT (no WITH, where a data-modifying statement could hide) writes
+    nothing: our schema has no function that writes a table when selected."""
+    return result.context.statement.lstrip()[:6].upper() == "SELECT"
 
 
 class _HeldBackFirst:
@@ -72,22 +66,24 @@ class _HeldBackFirst:
 
     async def execute(self, statement: Executable, parameters: Any = None) -> CursorResult[Any]:
         await self._uow.send_held_back()
-        return await self._conn.execute(statement, parameters)
+        result = await self._conn.execute(statement, parameters)
+        if not _reads_only(result):
+            self._uow.wrote = True
+        return result
 
-    def call(self, statement: PreparedStatement, params: dict[str, Any]) -> str:
-        return self._uow.call(statement, params)
+    def defer(self, call: Bound) -> None:
+        self._uow.defer(call)
 
-    def defer(self, sql: str) -> None:
-        self._uow.defer(sql)
+    async def send(self, *calls: Bound) -> list[AsyncCursor[Any]]:
+        return await self._uow.send(*calls)
 
-    async def send(self, sql: str) -> AsyncCursor[Any]:
-        return await self._uow.send(sql)
+    async def fetch_one(self, call: Bound) -> Any | None:
+        [cursor] = await self._uow.send(call)
+        return await cursor.fetchone()
 
-    async def fetch_one(self, sql: str) -> Any | None:
-        return await (await self._uow.send(sql)).fetchone()
-
-    async def fetch_all(self, sql: str) -> list[Any]:
-        return await (await self._uow.send(sql)).fetchall()
+    async def fetch_all(self, call: Bound) -> list[Any]:
+        [cursor] = await self._uow.send(call)
+        return await cursor.fetchall()
 
 
 class SqlUnitOfWork:
@@ -107,22 +103,22 @@ class SqlUnitOfWork:
         self._conn: AsyncConnection | None = None
         self._gate: Gate | None = None
         self._driver: PsycopgConnection[Any] | None = None
-        self._held_back: list[str] = []  # statements whose answers nobody waits for
+        self._held_back: list[Bound] = []  # statements whose answers nobody waits for
         self._session: _HeldBackFirst | None = None
         self._prefetch: tuple[uuid.UUID, bool] | None = None  # (agent id, to run)
+        self.wrote = False  # a statement that may write went out in this transaction
 
     async def __aenter__(self) -> Self:
         conn, self._gate = await check_out(self._engine)
         self._conn = conn
         try:
             raw = await conn.get_raw_connection()
-            self._driver = driver = raw.driver_connection
-            assert driver is not None
-            await ensure_prepared(driver)
+            self._driver = raw.driver_connection
+            assert self._driver is not None
         except BaseException:
             await self._release(commit=False)
             raise
-        self._held_back, self._prefetch = [], None
+        self._held_back, self._prefetch, self.wrote = [], None, False
         self._session = session = _HeldBackFirst(conn, self)
         self.tenants = SqlTenantRepository(session)
         self.agents = SqlAgentRepository(session, self._prefetch_agent)
@@ -148,8 +144,16 @@ class SqlUnitOfWork:
         if conn is None:
             return
         try:
-            if driver is not None and driver.info.transaction_status != TransactionStatus.IDLE:
-                await driver.execute(b"COMMIT" if commit else b"ROLLBACK", prepare=False)
+            status = None if driver is None else driver.info.transaction_status
+            if driver is None or status == TransactionStatus.IDLE:
+                pass
+            elif commit or (status == TransactionStatus.INTRANS and not self.wrote):
+                # A transaction that only read ends the same either way; a ROLLBACK would
+                # make psycopg drop every prepared statement of the connection (its
+                # cache is cleared and a DEALLOCATE ALL sent: docs/database.md).
+                await driver.commit()
+            else:
+                await driver.rollback()
         finally:
             await check_in(conn, gate)
 
@@ -167,64 +171,58 @@ class SqlUnitOfWork:
         """Hold back a BEGIN, unless a transaction is open or one is already held back."""
         in_transaction = self._live_driver().info.transaction_status != TransactionStatus.IDLE
         if not in_transaction and not self._held_back:
-            self._held_back.append("BEGIN")
+            self._held_back.append(_BEGIN)
 
-    def call(self, statement: PreparedStatement, params: dict[str, Any]) -> str:
-        return statement.call(self._live_driver(), params)
-
-    def defer(self, statement: str) -> None:
-        """`statement` goes out with the next one, or with the COMMIT. Its errors are raised
+    def defer(self, call: Bound) -> None:
+        """`call` goes out with the next statement, or with the COMMIT. Its errors are raised
         there; it must be one whose answer nobody needs (an INSERT)."""
-        self._held_back.append(statement)
+        self._held_back.append(call)
 
-    async def send(self, statement: str) -> AsyncCursor[Any]:
-        """What is held back, then `statement`, in one round trip; the cursor is on the
-        answer to `statement`."""
+    async def send(self, *calls: Bound) -> list[AsyncCursor[Any]]:
+        """What is held back, then `calls`, in one round trip; a cursor on the answer to
+        each of `calls`."""
         held, self._held_back = self._held_back, []
-        cursor = self._live_driver().cursor(row_factory=_ROWS)
-        with domain_errors():
-            await cursor.execute("; ".join([*held, statement]).encode(), prepare=False)
-        for _ in held:
-            cursor.nextset()
-        return cursor
+        batch = [*held, *calls]
+        if not batch:
+            return []
+        if any(not call.statement.reads_only for call in batch):
+            self.wrote = True
+        cursors = await send_batch(self._live_driver(), batch)
+        return cursors[len(held) :]
 
     async def send_held_back(self) -> None:
         if self._held_back:
-            held, self._held_back = self._held_back, []
-            with domain_errors():
-                await self._live_driver().execute("; ".join(held).encode(), prepare=False)
+            await self.send()
 
     def _prefetch_agent(self, agent_id: uuid.UUID, to_run: bool) -> None:
         self._prefetch = (agent_id, to_run)
 
     async def authenticate(self, key_hash: bytes) -> Principal | None:
         """The key lookup sets the transaction's context; a prefetched agent (and, for a
-        run, its BYOK providers) is read in the same message, after it, so under that
+        run, its BYOK providers) is read in the same batch, after it, so under that
         context (no context: no row)."""
         self._open_transaction()
-        statements = [_KEY_LOOKUP.call_with(bytea_literal(key_hash))]
+        calls = [_KEY_LOOKUP.bind({"key_hash": key_hash})]
         prefetch, self._prefetch = self._prefetch, None
         if prefetch is not None:
-            statements.append(AGENT_BY_ID.call_with_uuid(prefetch[0]))
+            calls.append(AGENT_BY_ID.bind({"id": prefetch[0]}))
             if prefetch[1]:
-                statements.append(PROVIDERS_FOR_RUN.call_with_uuid(prefetch[0]))
-        cursor = await self.send("; ".join(statements))
-        row = await cursor.fetchone()
+                calls.append(PROVIDERS_FOR_RUN.bind({"agent_id": prefetch[0]}))
+        cursors = await self.send(*calls)
+        row = await cursors[0].fetchone()
         if prefetch is not None:
-            await self._read_prefetched(cursor, to_run=prefetch[1])
+            await self._read_prefetched(cursors[1:])
         if row is None or not hmac.compare_digest(bytes(row.key_hash), key_hash):
             return None
         return Principal(key_id=row.key_id, tenant_id=row.tenant_id)
 
-    async def _read_prefetched(self, cursor: AsyncCursor[Any], *, to_run: bool) -> None:
-        cursor.nextset()
-        agent_row = await cursor.fetchone()
+    async def _read_prefetched(self, cursors: list[AsyncCursor[Any]]) -> None:
+        agent_row = await cursors[0].fetchone()
         agent = None if agent_row is None else agent_from(agent_row._asdict())
         if agent is not None:
             self.agents.read_ahead(agent)
-        if to_run:
-            cursor.nextset()
-            providers = await cursor.fetchall()
+        if len(cursors) > 1:
+            providers = await cursors[1].fetchall()
             if agent is not None and agent.use_byok:
                 self.providers.read_ahead(agent.tenant_id, providers)
 
@@ -232,9 +230,9 @@ class SqlUnitOfWork:
         """Held back: the context goes out with the unit of work's first statement."""
         self._open_transaction()
         if principal.tenant_id is None:
-            self.defer("SELECT set_operator_context()")
+            self.defer(_OPERATOR_CONTEXT)
         else:
-            self.defer(_TENANT_CONTEXT.call_with_uuid(principal.tenant_id))
+            self.defer(_TENANT_CONTEXT.bind({"tenant_id": principal.tenant_id}))
 
     async def commit(self) -> None:
         """Commit (with whatever is held back, in the same round trip) and give the
@@ -242,13 +240,14 @@ class SqlUnitOfWork:
         call, a response being written) holds a pooled connection."""
         assert self._conn is not None, "the unit of work is already committed or closed"
         held = self._held_back
-        if held[:1] == ["BEGIN"]:
-            # Nothing of the transaction went out yet: its statements go as one message
-            # without BEGIN and COMMIT, which PostgreSQL runs as one (implicit)
-            # transaction, all or nothing, the context included; two answers fewer.
-            self._held_back = held[1:-1]
-            if len(held) > 1:
-                await self.send(held[-1])
+        if held[:1] == [_BEGIN]:
+            # Nothing of the transaction went out yet: its statements go as one batch
+            # without BEGIN and COMMIT, which PostgreSQL runs as one implicit transaction
+            # (committed at the batch's Sync), all or nothing, the context included.
+            self._held_back = held[1:]
+            if self._held_back:
+                await self.send()
         elif held:
-            await self.send("COMMIT")
+            self._held_back.append(_COMMIT)
+            await self.send()
         await self._release(commit=True)

@@ -1,10 +1,11 @@
 """How many times a run waits for PostgreSQL: what the unit of work holds back and sends
-together (adapters/sqlalchemy/unit_of_work.py) is the main cost of these paths."""
+together (adapters/sqlalchemy/unit_of_work.py) is the main cost of these paths. Counted
+on the wire, by a relay in front of PostgreSQL (tests/support/round_trip_proxy.py)."""
 
 import secrets
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
-import psycopg
 import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -18,35 +19,44 @@ from adapters.system import SystemClock
 from application.use_cases.run_execution import RunQueuedExecution
 from application.use_cases.services import LlmServices
 from tests.support.llm_helpers import add_agent, add_provider, admin_query, new_tenant
+from tests.support.round_trip_proxy import RoundTripProxy, round_trip_proxy
 from tests.support.sql_app import TEST_SECRET_KEYS, sql_client
 
 pytestmark = pytest.mark.postgres
 
 
+@pytest.fixture(scope="module")
+def proxied(migrated_db: str) -> Iterator[tuple[RoundTripProxy, str]]:
+    """What the client sends, one entry per round trip, and the database URL through it."""
+    with round_trip_proxy(migrated_db) as made:
+        yield made
+
+
+@pytest.fixture(scope="module")
+async def counted_engine(proxied: tuple[RoundTripProxy, str]) -> AsyncIterator[AsyncEngine]:
+    engine = create_runtime_engine(proxied[1], pool_size=5)
+    yield engine
+    await engine.dispose()
+
+
 @pytest.fixture
-def round_trips(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """Every statement psycopg sends (SQLAlchemy's included), one entry per round trip."""
-    sent: list[str] = []
-    execute = psycopg.AsyncCursor.execute
-
-    async def counted(self: psycopg.AsyncCursor[Any], query: Any, *args: Any, **kw: Any) -> Any:
-        sent.append(query.decode() if isinstance(query, bytes) else str(query))
-        return await execute(self, query, *args, **kw)
-
-    monkeypatch.setattr(psycopg.AsyncCursor, "execute", counted)
-    return sent
+def round_trips(proxied: tuple[RoundTripProxy, str]) -> RoundTripProxy:
+    proxied[0].clear()
+    return proxied[0]
 
 
 async def test_reading_an_agent_waits_twice(
-    sql_engine: AsyncEngine, operator: dict[str, str], round_trips: list[str]
+    counted_engine: AsyncEngine, operator: dict[str, str], round_trips: RoundTripProxy
 ) -> None:
-    async with sql_client(sql_engine, FakeLlmGateway()) as client:
+    async with sql_client(counted_engine, FakeLlmGateway()) as client:
         _, headers = await new_tenant(client, operator)
         agent = await add_agent(client, headers)
         _, others = await new_tenant(client, operator)
         round_trips.clear()
         mine = await client.get(f"/api/agents/{agent['id']}", headers=headers)
-        assert len(round_trips) == 2, round_trips  # key + context + the agent; ROLLBACK
+        assert len(round_trips.round_trips) == 2, (
+            round_trips.statements()
+        )  # key + context + the agent; ROLLBACK
         theirs = await client.get(f"/api/agents/{agent['id']}", headers=others)
         bad_key = {"Authorization": "Bearer ak_tn_" + secrets.token_urlsafe(32)}  # unknown
         anonymous = await client.get(f"/api/agents/{agent['id']}", headers=bad_key)
@@ -56,16 +66,18 @@ async def test_reading_an_agent_waits_twice(
 
 
 async def test_creating_an_agent_waits_twice(
-    sql_engine: AsyncEngine, operator: dict[str, str], round_trips: list[str]
+    counted_engine: AsyncEngine, operator: dict[str, str], round_trips: RoundTripProxy
 ) -> None:
-    async with sql_client(sql_engine, FakeLlmGateway()) as client:
+    async with sql_client(counted_engine, FakeLlmGateway()) as client:
         _, headers = await new_tenant(client, operator)
         await add_agent(client, headers, name="first")
         round_trips.clear()
         body = {"name": "second", "system_prompt": "Be brief."}
         created = await client.post("/api/agents", json=body, headers=headers)
         assert created.status_code == 201, created.text
-        assert len(round_trips) == 2, round_trips  # key + context; INSERT + COMMIT
+        assert len(round_trips.round_trips) == 2, (
+            round_trips.statements()
+        )  # key + context; INSERT + COMMIT
         again = await client.post("/api/agents", json=body, headers=headers)
         listed = await client.get("/api/agents", headers=headers)
     # The INSERT's refusal comes with the COMMIT, and is still the contract's 409.
@@ -74,9 +86,9 @@ async def test_creating_an_agent_waits_twice(
 
 
 async def test_a_sync_run_waits_three_times(
-    sql_engine: AsyncEngine, operator: dict[str, str], round_trips: list[str]
+    counted_engine: AsyncEngine, operator: dict[str, str], round_trips: RoundTripProxy
 ) -> None:
-    async with sql_client(sql_engine, FakeLlmGateway()) as client:
+    async with sql_client(counted_engine, FakeLlmGateway()) as client:
         _, headers = await new_tenant(client, operator)
         agent = await add_agent(client, headers, model="gpt-4o")
         round_trips.clear()
@@ -84,34 +96,23 @@ async def test_a_sync_run_waits_three_times(
         response = await client.post("/api/agents/execute", json=body, headers=headers)
     assert response.status_code == 200, response.text
     # key + context + agent, INSERT + COMMIT, (the call), context + UPDATE
-    assert len(round_trips) == 3, round_trips
-    _one_implicit_transaction(round_trips[-1])
+    assert len(round_trips.round_trips) == 3, round_trips.statements()
+    _one_implicit_transaction(round_trips.statements()[-1])
 
 
-def _one_implicit_transaction(message: str) -> None:
-    """The run's result: the context and the UPDATE in one message, no BEGIN or COMMIT, so
+def _one_implicit_transaction(statements: list[str]) -> None:
+    """The run's result: the context and the UPDATE in one batch, no BEGIN or COMMIT, so
     PostgreSQL runs them as one transaction (the context holds for the UPDATE)."""
-    statements = message.split("; ")
-    assert statements[0].startswith("EXECUTE ak_tenant_context("), message
-    assert statements[-1].startswith("EXECUTE ak_execution_update("), message
-    assert "BEGIN" not in statements and "COMMIT" not in statements, message
-
-
-async def test_psycopg_prepares_nothing_of_its_own(sql_engine: AsyncEngine) -> None:
-    """Once psycopg has prepared statements of its own (any run 5 times), it may follow a
-    ROLLBACK with a DEALLOCATE ALL, which would drop those of adapters/sqlalchemy/prepared.py
-    too: the runtime engine turns that off."""
-    async with sql_engine.connect() as conn:
-        raw = await conn.get_raw_connection()
-        assert raw.driver_connection is not None
-        assert raw.driver_connection.prepare_threshold is None
+    assert statements[0].startswith("SELECT set_tenant_context("), statements
+    assert statements[-1].startswith("WITH changed AS (UPDATE executions SET "), statements
+    assert len(statements) == 2, statements  # no BEGIN, no COMMIT
 
 
 async def test_a_byok_run_reads_its_providers_with_the_key(
-    sql_engine: AsyncEngine, operator: dict[str, str], round_trips: list[str]
+    counted_engine: AsyncEngine, operator: dict[str, str], round_trips: RoundTripProxy
 ) -> None:
     gateway = FakeLlmGateway()
-    async with sql_client(sql_engine, gateway) as client:
+    async with sql_client(counted_engine, gateway) as client:
         runs: list[tuple[dict[str, str], dict[str, Any], dict[str, Any]]] = []
         for _ in range(2):  # two tenants, each with a provider and a BYOK agent
             tenant_id, headers = await new_tenant(client, operator)
@@ -124,17 +125,20 @@ async def test_a_byok_run_reads_its_providers_with_the_key(
             response = await client.post("/api/agents/execute", json=body, headers=caller)
             assert response.status_code == 200, response.text
     # The same three as a platform run: the providers come with the key and the agent.
-    assert len(round_trips) == 6, round_trips
+    assert len(round_trips.round_trips) == 6, round_trips.statements()
     # Each run went through its own tenant's key, the operator's run too (whose context
     # sees every tenant's providers).
     assert [c.api_key for c in gateway.calls] == [p["virtual_key"] for _, p, _ in runs]
 
 
 async def test_a_queued_run_waits_three_times(
-    sql_engine: AsyncEngine, migrated_db: str, operator: dict[str, str], round_trips: list[str]
+    counted_engine: AsyncEngine,
+    migrated_db: str,
+    operator: dict[str, str],
+    round_trips: RoundTripProxy,
 ) -> None:
     queue, gateway = InMemoryJobQueue(), FakeLlmGateway()
-    async with sql_client(sql_engine, gateway, queue) as client:
+    async with sql_client(counted_engine, gateway, queue) as client:
         _, headers = await new_tenant(client, operator)
         agent = await add_agent(client, headers, model="gpt-4o", system_prompt="Be terse.")
         url = f"/api/agents/{agent['id']}/executions"
@@ -145,12 +149,12 @@ async def test_a_queued_run_waits_three_times(
         gateway,
         NaclSecretBox.from_env_value(TEST_SECRET_KEYS),
         SystemClock(),
-        lambda: SqlUnitOfWork(sql_engine),
+        lambda: SqlUnitOfWork(counted_engine),
     )
     round_trips.clear()
     await RunQueuedExecution(services, "w1")(execution_id, tenant_id)
     # claim + its agent, COMMIT, (the call), result + COMMIT
-    assert len(round_trips) == 3, round_trips
+    assert len(round_trips.round_trips) == 3, round_trips.statements()
     [row] = admin_query(migrated_db, "SELECT * FROM executions WHERE id = :i", i=execution_id)
     assert (row.status, row.config_model, row.claimed_by) == ("success", "gpt-4o", "w1")
     [chat] = gateway.calls
