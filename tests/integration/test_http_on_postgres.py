@@ -1,7 +1,5 @@
 """The HTTP API over the real PostgreSQL adapters: persistence, isolation, atomicity."""
 
-import asyncio
-import random
 import uuid
 
 import pytest
@@ -15,6 +13,7 @@ from adapters.system import SystemClock
 from application.use_cases.tenants import CreateTenant
 from domain.principal import CONSOLE_OPERATOR
 from tests.support.factories import unique
+from tests.support.parallel_tenants import requests_of_other_tenants
 from tests.support.sql_app import bearer, issue_operator_key, sql_client
 
 pytestmark = pytest.mark.postgres
@@ -112,47 +111,6 @@ async def test_parallel_requests_from_many_tenants_never_mix(migrated_db: str) -
     """240 requests from 20 tenants at once through a pool of 5 connections."""
     engine = create_runtime_engine(migrated_db, pool_size=5)
     try:
-        operator = bearer(await issue_operator_key(engine))
-        async with sql_client(engine) as client:
-            tenants = []
-            for _ in range(20):
-                made = await client.post(
-                    "/api/tenants",
-                    json={"name": unique("par"), "admin_email": "a@b.io"},
-                    headers=operator,
-                )
-                tenants.append((made.json()["id"], bearer(made.json()["api_key"])))
-            agents: dict[str, list[str]] = {tid: [] for tid, _ in tenants}
-            for tid, auth in tenants:
-                for n in range(2):
-                    made = await client.post(
-                        "/api/agents", json={"name": f"a{n}", "system_prompt": "p"}, headers=auth
-                    )
-                    agents[tid].append(made.json()["id"])
-
-            async def one_request(i: int) -> tuple[str, list[str]]:
-                tid, auth = tenants[i % 20]
-                kind = i % 4
-                if kind == 0:
-                    r = await client.get("/api/agents", headers=auth)
-                    return tid, [a["tenant_id"] for a in r.json()]
-                if kind == 1:
-                    r = await client.get(f"/api/agents/{random.choice(agents[tid])}", headers=auth)
-                    return tid, [r.json()["tenant_id"]]
-                if kind == 2:  # another tenant's agent: must be invisible
-                    other = tenants[(i + 1) % 20][0]
-                    r = await client.get(f"/api/agents/{agents[other][0]}", headers=auth)
-                    assert r.status_code == 404
-                    return tid, []
-                r = await client.post(
-                    "/api/agents", json={"name": unique("p"), "system_prompt": "p"}, headers=auth
-                )
-                assert r.status_code == 201
-                return tid, [r.json()["tenant_id"]]
-
-            results = await asyncio.gather(*(one_request(i) for i in range(240)))
-        foreign = [(tid, seen) for tid, seen in results if any(s != tid for s in seen)]
-        assert len(results) == 240
-        assert foreign == []
+        assert await requests_of_other_tenants(engine) == []
     finally:
         await engine.dispose()
