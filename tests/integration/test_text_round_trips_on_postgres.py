@@ -1,7 +1,7 @@
 """Any text a client sends reaches PostgreSQL and comes back unchanged, or is refused with
-the contract's 4xx: never a 5xx. The statements of every request carry their values as
-literals (adapters/sqlalchemy/literal.py), so quotes, backslashes, dollar signs, semicolons
-and any Unicode go through this path with each run."""
+the contract's 4xx: never a 5xx. The statements of every request go in psycopg's pipeline,
+their values as bound parameters (adapters/sqlalchemy/pipeline.py), so quotes, backslashes,
+dollar signs, semicolons and any Unicode go through this path with each run."""
 
 import uuid
 from collections.abc import AsyncIterator
