@@ -90,9 +90,7 @@ def pgbouncer(database_url: str, login: str) -> Iterator[str]:
             )
         try:
             _wait_listening(port, process, log)
-            through = url.set(
-                host="127.0.0.1", port=port, username=login, password=None, query={}
-            )
+            through = url.set(host="127.0.0.1", port=port, username=login, password=None, query={})
             yield through.render_as_string(hide_password=False)
         finally:
             process.terminate()
