@@ -10,7 +10,17 @@ from urllib.parse import urlsplit, urlunsplit
 
 REPO = Path(__file__).resolve().parent.parent
 OUT = REPO / "bench" / "out"
-VENV_BIN = Path(sys.executable).parent  # the service's virtualenv (make bench uses .venv)
+VENV_BIN = Path(sys.executable).parent  # the bench's virtualenv (make bench uses .venv)
+_code_bin = [VENV_BIN]  # whose `agentkeel` is measured: this tree's, or an A/B baseline's
+
+
+def use_code_tree(tree: Path | None) -> None:
+    """Measure the `agentkeel` of `tree` (its own .venv), or this tree's (None)."""
+    _code_bin[0] = VENV_BIN if tree is None else tree / ".venv" / "bin"
+
+
+def agentkeel_bin() -> str:
+    return str(_code_bin[0] / "agentkeel")
 
 
 def anchors_dir() -> Path:

@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 
 from bench import service
-from bench.common import VENV_BIN, log
+from bench.common import VENV_BIN, agentkeel_bin, log
 from bench.seed import PROMPT, api_post
 
 INPUT = "Summarise in one sentence why unit tests are worth writing."
@@ -87,7 +87,7 @@ class GatewayServer(service.Server):
         self._log = logfile.open("w")
         env = {**service.service_env(url), **extra_env}
         self.proc = subprocess.Popen(
-            [str(VENV_BIN / "agentkeel"), "serve", "--host", "127.0.0.1", "--port", str(self.port)],
+            [agentkeel_bin(), "serve", "--host", "127.0.0.1", "--port", str(self.port)],
             env=env,
             stdout=self._log,
             stderr=subprocess.STDOUT,

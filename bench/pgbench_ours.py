@@ -1,7 +1,7 @@
 """Step 4: pgbench running the SQL of one authenticated request on OUR schema.
 
 GET  = BEGIN; authenticate_api_key(hash) (also sets the tenant context); SELECT the agent;
-       ROLLBACK (the service's read-only unit of work ends in a rollback).
+       COMMIT (the service's read-only unit of work ends in a commit: docs/database.md).
 POST = BEGIN; authenticate_api_key(hash); INSERT the agent; COMMIT.
 As the runtime role (PGOPTIONS=-c role=agentkeel_runtime), so RLS applies as in the service.
 One script per tenant (pgbench picks one per transaction), key hash as a literal.
@@ -33,7 +33,7 @@ def _get_script(key_hash: str, agent_ids: list[str]) -> str:
         "BEGIN;\n"
         + _AUTH.format(h=key_hash)
         + f"SELECT {_COLS} FROM agents WHERE id = ('{{{ids}}}'::uuid[])[:a];\n"
-        "ROLLBACK;\n"
+        "COMMIT;\n"
     )
 
 

@@ -18,7 +18,7 @@ from adapters.dramatiq_queue.broker import EXECUTIONS_QUEUE, NAMESPACE
 from bench import service
 from bench.common import (
     REDIS_URL,
-    VENV_BIN,
+    agentkeel_bin,
     env_str,
     log,
 )
@@ -73,7 +73,7 @@ class Worker:
         self._offset = logfile.stat().st_size
         self.started = time.monotonic()
         self.proc = subprocess.Popen(
-            [str(VENV_BIN / "agentkeel"), "worker", "--processes", "1", "--threads", str(threads)],
+            [agentkeel_bin(), "worker", "--processes", "1", "--threads", str(threads)],
             env=queue_env(url),
             stdout=self._log,
             stderr=subprocess.STDOUT,

@@ -33,7 +33,7 @@ def _pg_version() -> str:
         return "psql ?"
 
 
-def measure_service(out_dir: Path) -> tuple[list[Row], str]:
+def measure_service(out_dir: Path, *, pgbench: bool = True) -> tuple[list[Row], str]:
     url = service.recreate_database()
     operator = service.operator_key(url)
     server = service.Server(url, out_dir / "server.log")
@@ -57,13 +57,17 @@ def measure_service(out_dir: Path) -> tuple[list[Row], str]:
                     rows.append(row)
     finally:
         server.stop()
-    if seeded is not None:
+    if seeded is not None and pgbench:
         service.vacuum_analyze(url)
         rows += pgbench_ours.run(seeded, out_dir)
     return rows, smoke_text
 
 
 def main() -> int:
+    if os.environ.get("BENCH_AB_BASELINE"):  # A/B against another tree (bench/ab.py)
+        from bench import ab
+
+        return ab.main()
     only = env_str("BENCH_ONLY", "")
     if only == "execute":  # only the execute section (bench/execute.py)
         return execute_bench.main()

@@ -17,7 +17,7 @@ from bench.common import (
     BENCH_DB,
     POOL_SIZE,
     REDIS_URL,
-    VENV_BIN,
+    agentkeel_bin,
     database_url,
     log,
 )
@@ -29,10 +29,13 @@ def recreate_database(name: str = BENCH_DB) -> str:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         conn.execute(f'CREATE DATABASE "{name}"')
     url = database_url(name)
-    from adapters.sqlalchemy.migrate import upgrade
-
-    upgrade(url, url)
-    log(f"database {name} created and migrated")
+    # The measured tree's own migrations (an A/B baseline may have fewer revisions).
+    done = subprocess.run(
+        [agentkeel_bin(), "migrate"], env=service_env(url), capture_output=True, text=True
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"agentkeel migrate failed: {done.stderr[-2000:]}")
+    log(f"database {name} created and migrated ({agentkeel_bin()})")
     return url
 
 
@@ -62,7 +65,7 @@ def operator_key(url: str, attempts: int = 3) -> str:
     """`agentkeel operator-key create`; retried (the work tree may be mid-edit)."""
     for attempt in range(1, attempts + 1):
         proc = subprocess.run(
-            [str(VENV_BIN / "agentkeel"), "operator-key", "create"],
+            [agentkeel_bin(), "operator-key", "create"],
             env=service_env(url),
             capture_output=True,
             text=True,
@@ -96,7 +99,7 @@ class Server:
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self._log = logfile.open("w")
-        command = [str(VENV_BIN / "agentkeel"), "serve", "--host", "127.0.0.1"]
+        command = [agentkeel_bin(), "serve", "--host", "127.0.0.1"]
         self.proc = subprocess.Popen(
             [*command, "--port", str(self.port), *args],
             env=service_env(url) if env is None else env,

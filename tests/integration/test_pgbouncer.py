@@ -67,7 +67,7 @@ async def test_many_tenants_at_once_see_nothing_of_each_other(
     servers = _show(bouncer_url, "SERVERS")
     assert 0 < len(servers) <= SERVER_CONNECTIONS  # 5 clients shared these
     # The statements were prepared protocol-level, through PgBouncer, on its servers.
-    assert sum(int(row["prepared_statements"]) for row in servers) > 0
+    assert sum(int(str(row["prepared_statements"])) for row in servers) > 0
 
 
 async def test_sync_runs_through_pgbouncer(
