@@ -6,9 +6,11 @@ PORT ?= 8000
 
 .PHONY: install run test check bench clean
 
+# Byte-code compiled at install: where PYTHONDONTWRITEBYTECODE is set (CI here), every
+# process would otherwise compile every import again (seconds per `serve` worker).
 $(PY): pyproject.toml uv.lock
 	@command -v uv >/dev/null 2>&1 || test -x "$(UV)" || python3 -m pip install --quiet --user uv
-	"$(UV)" sync --frozen --python "$$(command -v python3.11 || command -v python3)"
+	"$(UV)" sync --frozen --compile-bytecode --python "$$(command -v python3.11 || command -v python3)"
 	@touch $(PY)
 
 # A real LiteLLM proxy for the gateway adapter's tests, kept out of the project's own
@@ -17,7 +19,7 @@ LITELLM_VERSION ?= 1.108.7
 LITELLM := .venv-litellm/bin/litellm
 $(LITELLM):
 	"$(UV)" venv --quiet --python "$$(command -v python3.11 || command -v python3)" .venv-litellm
-	VIRTUAL_ENV=.venv-litellm "$(UV)" pip install --quiet "litellm[proxy]==$(LITELLM_VERSION)"
+	VIRTUAL_ENV=.venv-litellm "$(UV)" pip install --quiet --compile-bytecode "litellm[proxy]==$(LITELLM_VERSION)"
 
 install: $(PY) $(LITELLM)
 

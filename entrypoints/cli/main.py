@@ -99,7 +99,10 @@ def serve(host: str, port: int, settings: Settings, workers: int = 1) -> None:
     if workers > 1:
         # Each process builds its own app (pools, gateway client) from the environment.
         factory = f"{app_from_environment.__module__}:{app_from_environment.__name__}"
-        run(factory, factory=True, workers=workers)
+        # uvicorn restarts a worker that has not answered its health ping within this many
+        # seconds; its default (5) is shorter than a cold start on a loaded 2-core machine,
+        # which then restarts workers forever and never serves.
+        run(factory, factory=True, workers=workers, timeout_worker_healthcheck=30)
         return
     app = build_app(urls, settings)
     freeze_startup_objects()
