@@ -56,3 +56,8 @@ class InvalidCredentials(DomainError):
 
 class Refused(DomainError):
     """A well-formed request the domain refuses in the current state (HTTP 400)."""
+
+
+class InvalidSignature(DomainError):
+    """A signed webhook that does not verify: one answer for every reason (bad or missing
+    headers, wrong signature, stale timestamp, unknown tenant), so nothing leaks."""

@@ -13,6 +13,7 @@ from adapters.dramatiq_queue.broker import dead_letter_count, make_broker
 from adapters.litellm.gateway import LiteLlmGateway
 from adapters.nacl.key_file import load_or_create_key_file
 from adapters.nacl.secret_box import NaclSecretBox
+from adapters.net.ssrf import SsrfUrlGuard
 from adapters.sandbox_llm.gateway import SandboxLlmGateway
 from adapters.sqlalchemy import migrate
 from adapters.sqlalchemy.checkout import check_in, check_out
@@ -109,6 +110,7 @@ def http_dependencies(
     *,
     metrics_public: bool = False,
     requeue_after: timedelta = REQUEUE_AFTER,
+    allow_private_callbacks: bool = False,
 ) -> HttpDependencies:
     async def readiness() -> dict[str, str]:
         checks = {"database": "ok"}
@@ -138,6 +140,7 @@ def http_dependencies(
         queue=queue,
         metrics_public=metrics_public,
         requeue_after=requeue_after,
+        url_guard=SsrfUrlGuard(allow_private=allow_private_callbacks),
     )
 
 

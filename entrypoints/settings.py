@@ -23,6 +23,8 @@ class Settings:
     broker_heartbeat_timeout_s: float = 60.0
     embedded_worker_threads: int = 4
     metrics_public: bool = False
+    allow_private_callbacks: bool = False
+    delivery_first_retry_s: float = 10.0
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> "Settings":
@@ -44,6 +46,9 @@ class Settings:
             broker_heartbeat_timeout_s=float(env.get("AGENTKEEL_BROKER_HEARTBEAT_TIMEOUT_S") or 60),
             embedded_worker_threads=int(env.get("AGENTKEEL_EMBEDDED_WORKER_THREADS") or 4),
             metrics_public=(env.get("AGENTKEEL_METRICS_PUBLIC") or "").lower() == "true",
+            allow_private_callbacks=(env.get("AGENTKEEL_ALLOW_PRIVATE_CALLBACKS") or "").lower()
+            == "true",
+            delivery_first_retry_s=float(env.get("AGENTKEEL_DELIVERY_FIRST_RETRY_S") or 10),
         )
 
     @property

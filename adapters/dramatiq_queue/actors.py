@@ -8,9 +8,15 @@ from typing import Any
 import dramatiq
 from dramatiq import Broker
 
-from adapters.dramatiq_queue.broker import EXECUTIONS_QUEUE, RUN_EXECUTION
+from adapters.dramatiq_queue.broker import (
+    DELIVER,
+    DELIVERIES_QUEUE,
+    EXECUTIONS_QUEUE,
+    RUN_EXECUTION,
+)
 
 Handler = Callable[[uuid.UUID, uuid.UUID], Awaitable[None]]
+DeliveryHandler = Callable[[uuid.UUID, uuid.UUID, int], Awaitable[None]]
 
 MAX_RETRIES = 5
 MIN_BACKOFF_MS = 1_000
@@ -45,3 +51,37 @@ def declare_run_execution(broker: Broker, handler: Handler) -> dramatiq.Actor[..
         throws=(PermanentError,),
     )
     return declare(run_execution)
+
+
+# An attempt holds its delivery's lease (2 min) at most: the HTTP call's timeout is 15 s.
+DELIVERY_TIME_LIMIT_MS = 90_000
+
+
+def declare_deliver(broker: Broker, handler: DeliveryHandler) -> dramatiq.Actor[..., Any]:
+    """One try of one delivery. Not retried by Dramatiq: retries, their backoff and the
+    record of every try live in PostgreSQL (application/use_cases/deliveries.py)."""
+
+    async def deliver(*args: object, **kwargs: object) -> None:
+        if (
+            len(args) != 3
+            or kwargs
+            or not all(isinstance(a, str) for a in args[:2])
+            or not isinstance(args[2], int)
+            or isinstance(args[2], bool)
+        ):
+            raise PermanentError("deliver takes (delivery_id, tenant_id, attempt)")
+        try:
+            delivery_id, tenant_id = uuid.UUID(str(args[0])), uuid.UUID(str(args[1]))
+        except ValueError as exc:
+            raise PermanentError(f"malformed message arguments: {exc}") from None
+        await handler(delivery_id, tenant_id, int(args[2]))
+
+    declare = dramatiq.actor(
+        actor_name=DELIVER,
+        queue_name=DELIVERIES_QUEUE,
+        broker=broker,
+        max_retries=0,
+        time_limit=DELIVERY_TIME_LIMIT_MS,
+        throws=(PermanentError,),
+    )
+    return declare(deliver)

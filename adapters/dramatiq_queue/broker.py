@@ -10,6 +10,8 @@ from dramatiq.middleware import AsyncIO
 NAMESPACE = "agentkeel"
 EXECUTIONS_QUEUE = "executions"
 RUN_EXECUTION = "run_execution"
+DELIVERIES_QUEUE = "deliveries"  # its own queue: slow receivers never hold up runs
+DELIVER = "deliver"
 
 
 def make_broker(

@@ -9,7 +9,12 @@ from dramatiq.brokers.redis import DEFAULT_LUA_MAX_STACK, RedisBroker
 from dramatiq.common import current_millis
 from redis.commands.core import AsyncScript
 
-from adapters.dramatiq_queue.broker import EXECUTIONS_QUEUE, RUN_EXECUTION
+from adapters.dramatiq_queue.broker import (
+    DELIVER,
+    DELIVERIES_QUEUE,
+    EXECUTIONS_QUEUE,
+    RUN_EXECUTION,
+)
 from application.errors import QueueUnavailable
 
 # A dead Redis must fail a request fast (503), not hold it for the OS connect timeout.
@@ -29,6 +34,16 @@ def _message(execution_id: uuid.UUID, tenant_id: uuid.UUID) -> Message[None]:
         queue_name=EXECUTIONS_QUEUE,
         actor_name=RUN_EXECUTION,
         args=(str(execution_id), str(tenant_id)),
+        kwargs={},
+        options={},
+    )
+
+
+def _delivery_message(delivery_id: uuid.UUID, tenant_id: uuid.UUID, attempt: int) -> Message[None]:
+    return Message(
+        queue_name=DELIVERIES_QUEUE,
+        actor_name=DELIVER,
+        args=(str(delivery_id), str(tenant_id), attempt),
         kwargs={},
         options={},
     )
@@ -57,6 +72,18 @@ class DramatiqJobQueue:
                 # Never block the event loop on a synchronous broker.
                 await asyncio.to_thread(self._send, execution_id, tenant_id)
         except (redis.RedisError, OSError) as exc:  # asyncio.TimeoutError is an OSError
+            raise QueueUnavailable(type(exc).__name__) from exc
+
+    async def enqueue_delivery(
+        self, delivery_id: uuid.UUID, tenant_id: uuid.UUID, attempt: int
+    ) -> None:
+        message = _delivery_message(delivery_id, tenant_id, attempt)
+        try:
+            if self._redis is not None:
+                await self._redis.enqueue(message)
+            else:
+                await asyncio.to_thread(self._broker.enqueue, message)
+        except (redis.RedisError, OSError) as exc:
             raise QueueUnavailable(type(exc).__name__) from exc
 
     async def aclose(self) -> None:

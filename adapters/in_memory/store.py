@@ -31,6 +31,12 @@ class InMemoryStore:
     executions: dict[uuid.UUID, Execution] = field(default_factory=dict)
     orphans: dict[uuid.UUID, GatewayOrphan] = field(default_factory=dict)
     idempotency: dict[uuid.UUID, Any] = field(default_factory=dict)
+    # Webhooks and deliveries (adapters/in_memory/webhooks.py, deliveries.py).
+    webhook_secrets: dict[uuid.UUID, Any] = field(default_factory=dict)
+    ticket_systems: dict[uuid.UUID, Any] = field(default_factory=dict)
+    webhook_receipts: dict[uuid.UUID, Any] = field(default_factory=dict)
+    deliveries: dict[uuid.UUID, Any] = field(default_factory=dict)
+    delivery_attempts: dict[uuid.UUID, Any] = field(default_factory=dict)
     # Idempotency keys locked by units of work in flight (PostgreSQL: advisory locks).
     idempotency_locks: set[uuid.UUID] = field(default_factory=set)
     # Serializes commits so that check-then-apply is atomic, as a database would make it.

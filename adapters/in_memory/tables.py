@@ -2,7 +2,7 @@
 
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
 
 from adapters.in_memory.staged_table import StagedTable
@@ -44,12 +44,27 @@ class Tables:
     orphans: StagedTable[GatewayOrphan]
     idempotency: StagedTable[Any]
     in_scope: InScope
+    webhook_secrets: StagedTable[Any] = field(init=False)
+    ticket_systems: StagedTable[Any] = field(init=False)
+    webhook_receipts: StagedTable[Any] = field(init=False)
+    deliveries: StagedTable[Any] = field(init=False)
+    delivery_attempts: StagedTable[Any] = field(init=False)
+
+    def _add_webhook_tables(self, store: InMemoryStore) -> None:
+        def owned(row: Any) -> bool:
+            return self.in_scope(row.tenant_id)
+
+        self.webhook_secrets = StagedTable(store.webhook_secrets, owned)
+        self.ticket_systems = StagedTable(store.ticket_systems, owned)
+        self.webhook_receipts = StagedTable(store.webhook_receipts, owned)
+        self.deliveries = StagedTable(store.deliveries, owned)
+        self.delivery_attempts = StagedTable(store.delivery_attempts, owned)
 
     @classmethod
     def over(
         cls, store: InMemoryStore, in_scope: InScope, operator: Callable[[], bool]
     ) -> "Tables":
-        return cls(
+        tables = cls(
             tenants=StagedTable(store.tenants, lambda t: in_scope(t.id)),
             agents=StagedTable(store.agents, lambda a: in_scope(a.tenant_id)),
             keys=StagedTable(store.api_keys, lambda k: in_scope(k.tenant_id)),
@@ -59,6 +74,8 @@ class Tables:
             idempotency=StagedTable(store.idempotency, lambda r: in_scope(r.tenant_id)),
             in_scope=in_scope,
         )
+        tables._add_webhook_tables(store)
+        return tables
 
     def all(self) -> tuple[StagedTable[Any], ...]:
         return (
@@ -69,6 +86,11 @@ class Tables:
             self.executions,
             self.orphans,
             self.idempotency,
+            self.webhook_secrets,
+            self.ticket_systems,
+            self.webhook_receipts,
+            self.deliveries,
+            self.delivery_attempts,
         )
 
     def require_tenant(self, tenant_id: uuid.UUID | None) -> None:
@@ -84,3 +106,7 @@ class Tables:
         _remove_tenant_rows(self.keys, tenant_id)
         _remove_tenant_rows(self.executions, tenant_id)
         _remove_tenant_rows(self.idempotency, tenant_id)
+        for table in (self.webhook_secrets, self.ticket_systems, self.webhook_receipts):
+            _remove_tenant_rows(table, tenant_id)
+        _remove_tenant_rows(self.deliveries, tenant_id)
+        _remove_tenant_rows(self.delivery_attempts, tenant_id)

@@ -3,6 +3,7 @@ import uuid
 from types import TracebackType
 from typing import Self
 
+from adapters.in_memory.deliveries import InMemoryDeliveryRepository
 from adapters.in_memory.executions import InMemoryExecutionRepository
 from adapters.in_memory.idempotency import InMemoryIdempotencyRepository
 from adapters.in_memory.orphans import InMemoryOrphanRepository
@@ -14,6 +15,11 @@ from adapters.in_memory.repositories import (
 )
 from adapters.in_memory.store import InMemoryStore
 from adapters.in_memory.tables import Tables
+from adapters.in_memory.webhooks import (
+    InMemoryTicketSystemRepository,
+    InMemoryWebhookReceiptRepository,
+    InMemoryWebhookSecretRepository,
+)
 from domain.principal import Principal
 
 
@@ -30,6 +36,10 @@ class InMemoryUnitOfWork:
         self.providers = InMemoryProviderRepository(self._tables)
         self.executions = InMemoryExecutionRepository(self._tables)
         self.orphans = InMemoryOrphanRepository(self._tables)
+        self.webhook_secrets = InMemoryWebhookSecretRepository(self._tables)
+        self.ticket_systems = InMemoryTicketSystemRepository(self._tables)
+        self.webhook_receipts = InMemoryWebhookReceiptRepository(self._tables)
+        self.deliveries = InMemoryDeliveryRepository(self._tables)
         self._locks: set[uuid.UUID] = set()
         self.idempotency = InMemoryIdempotencyRepository(
             self._tables, store.idempotency_locks, self._locks

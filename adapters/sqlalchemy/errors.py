@@ -21,6 +21,13 @@ CONSTRAINT_ERRORS: dict[str, Callable[[], DomainError]] = {
     "fk_llm_providers_tenant_id": lambda: NotFound("Tenant"),
     "fk_agents_provider_id": lambda: NotFound("Provider"),
     "fk_executions_tenant_id": lambda: NotFound("Tenant"),
+    "fk_webhook_secrets_tenant_id": lambda: NotFound("Tenant"),
+    "fk_ticket_systems_tenant_id": lambda: NotFound("Tenant"),
+    "fk_webhook_receipts_tenant_id": lambda: NotFound("Tenant"),
+    "fk_execution_deliveries_tenant_id": lambda: NotFound("Tenant"),
+    "fk_execution_deliveries_execution_id": lambda: NotFound("Execution"),
+    "fk_delivery_attempts_tenant_id": lambda: NotFound("Tenant"),
+    "fk_delivery_attempts_delivery_id": lambda: NotFound("Delivery"),
 }
 # `expect_rows(n, what)` (migration 0006) raises no_data_found with `what` as its message
 # when a statement that must change a row changed none.

@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.sql.expression import Executable
 
 from adapters.sqlalchemy.checkout import Gate, check_in, check_out
+from adapters.sqlalchemy.deliveries import SqlDeliveryRepository
 from adapters.sqlalchemy.executions import SqlExecutionRepository
 from adapters.sqlalchemy.executor import Executor
 from adapters.sqlalchemy.idempotency import SqlIdempotencyRepository
@@ -36,6 +37,9 @@ from adapters.sqlalchemy.repositories import (
     agent_from,
 )
 from adapters.sqlalchemy.statements import Bound, Statement
+from adapters.sqlalchemy.ticket_systems import SqlTicketSystemRepository
+from adapters.sqlalchemy.webhook_receipts import SqlWebhookReceiptRepository
+from adapters.sqlalchemy.webhook_secrets import SqlWebhookSecretRepository
 from domain.principal import Principal
 
 _BEGIN = Statement.text("BEGIN", reads_only=True, prepare=False).bind()
@@ -97,6 +101,10 @@ class SqlUnitOfWork:
     executions: SqlExecutionRepository
     orphans: SqlOrphanRepository
     idempotency: SqlIdempotencyRepository
+    webhook_secrets: SqlWebhookSecretRepository
+    ticket_systems: SqlTicketSystemRepository
+    webhook_receipts: SqlWebhookReceiptRepository
+    deliveries: SqlDeliveryRepository
 
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
@@ -127,6 +135,10 @@ class SqlUnitOfWork:
         self.executions = SqlExecutionRepository(session, self.agents.read_ahead)
         self.orphans = SqlOrphanRepository(session)
         self.idempotency = SqlIdempotencyRepository(session)
+        self.webhook_secrets = SqlWebhookSecretRepository(session)
+        self.ticket_systems = SqlTicketSystemRepository(session)
+        self.webhook_receipts = SqlWebhookReceiptRepository(session)
+        self.deliveries = SqlDeliveryRepository(session)
         return self
 
     async def __aexit__(

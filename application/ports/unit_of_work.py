@@ -4,11 +4,15 @@ from typing import Protocol, Self
 
 from application.ports.agent_repository import AgentRepository
 from application.ports.api_key_repository import ApiKeyRepository
+from application.ports.delivery_repository import DeliveryRepository
 from application.ports.execution_repository import ExecutionRepository
 from application.ports.idempotency_repository import IdempotencyRepository
 from application.ports.orphan_repository import OrphanRepository
 from application.ports.provider_repository import ProviderRepository
 from application.ports.tenant_repository import TenantRepository
+from application.ports.ticket_system_repository import TicketSystemRepository
+from application.ports.webhook_receipt_repository import WebhookReceiptRepository
+from application.ports.webhook_secret_repository import WebhookSecretRepository
 from domain.principal import Principal
 
 
@@ -41,6 +45,18 @@ class UnitOfWork(Protocol):
 
     @property
     def idempotency(self) -> IdempotencyRepository: ...
+
+    @property
+    def webhook_secrets(self) -> WebhookSecretRepository: ...
+
+    @property
+    def ticket_systems(self) -> TicketSystemRepository: ...
+
+    @property
+    def webhook_receipts(self) -> WebhookReceiptRepository: ...
+
+    @property
+    def deliveries(self) -> DeliveryRepository: ...
 
     async def __aenter__(self) -> Self: ...
 

@@ -13,6 +13,7 @@ from application.ports.idempotency_repository import IdempotencyRecord
 from application.ports.job_queue import JobQueue
 from application.ports.unit_of_work import UnitOfWork
 from application.use_cases.agents import GetAgent
+from application.use_cases.callbacks import CallbackPlanner
 from application.use_cases.executions import GetExecution, route_for
 from application.use_cases.services import LlmServices
 from domain.errors import Conflict, InvalidValue
@@ -55,11 +56,14 @@ class SubmitExecution:
         services: LlmServices,
         queue: JobQueue,
         requeue_after: timedelta = REQUEUE_AFTER,
+        callbacks: CallbackPlanner | None = None,
     ) -> None:
         self._uow, self._s, self._queue = uow, services, queue
-        self._requeue_after = requeue_after
+        self._requeue_after, self._callbacks = requeue_after, callbacks
 
     async def __call__(self, principal: Principal, submission: Submission) -> Submitted:
+        if submission.callback_url is not None and self._callbacks is not None:
+            await self._callbacks.check(submission.callback_url)  # 422 before anything
         agent = await GetAgent(self._uow)(principal, submission.agent_id)
         now = self._s.clock.now()
         key = submission.idempotency_key
@@ -88,6 +92,8 @@ class SubmitExecution:
             lease_expires_at=now + self._requeue_after,
         )
         await self._uow.executions.add(execution)
+        if execution.callback_url is not None and self._callbacks is not None:
+            await self._callbacks.plan(self._uow, execution)
         if key is not None:
             await self._uow.idempotency.put(
                 IdempotencyRecord(

@@ -8,6 +8,7 @@ the worker that still holds the lease (first writer wins), so it is stored once.
 import asyncio
 import logging
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -32,8 +33,17 @@ class Lease:
 
 
 class RunQueuedExecution:
-    def __init__(self, services: LlmServices, worker_id: str, lease: Lease = Lease()) -> None:
+    def __init__(
+        self,
+        services: LlmServices,
+        worker_id: str,
+        lease: Lease = Lease(),
+        after_finish: Callable[[Execution], Awaitable[None]] | None = None,
+    ) -> None:
         self._s, self._worker, self._lease = services, worker_id, lease
+        # Called once this worker stored the end of a run that has a callback (its
+        # delivery goes out now; otherwise the delivery dispatcher finds it).
+        self._after_finish = after_finish
 
     async def __call__(self, execution_id: uuid.UUID, tenant_id: uuid.UUID) -> None:
         scope = Principal(key_id=uuid.UUID(int=0), tenant_id=tenant_id)
@@ -43,7 +53,12 @@ class RunQueuedExecution:
         execution, request = prepared
         if request is not None:
             await self._run(scope, execution, request)
-        await self._record(scope, execution)
+        recorded = await self._record(scope, execution)
+        if recorded and execution.callback_url is not None and self._after_finish is not None:
+            try:
+                await self._after_finish(execution)
+            except Exception:  # the dispatcher's next pass sends it instead
+                log.exception("execution %s: callback not dispatched at once", execution.id)
 
     async def _claim(
         self, scope: Principal, execution_id: uuid.UUID
@@ -114,9 +129,9 @@ class RunQueuedExecution:
             return False
         return True
 
-    async def _record(self, scope: Principal, execution: Execution) -> None:
+    async def _record(self, scope: Principal, execution: Execution) -> bool:
         if execution.claimed_by != self._worker or not execution.is_finished:
-            return
+            return False
         try:
             async with self._s.uow_factory() as uow:
                 await uow.scope_to(scope)
@@ -124,3 +139,5 @@ class RunQueuedExecution:
                 await uow.commit()
         except LeaseLost:
             log.info("execution %s ended elsewhere first; this result is dropped", execution.id)
+            return False
+        return True

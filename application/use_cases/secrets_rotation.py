@@ -12,6 +12,7 @@ from application.ports.secret_box import SecretBox
 from application.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
 from application.use_cases.gateway_binding import orphan_key_context
 from application.use_cases.provider_secrets import needs_reseal, reseal
+from application.use_cases.webhook_secrets_rotation import rotate_webhook_material
 from domain.principal import CONSOLE_OPERATOR
 from domain.provider import LlmProvider
 
@@ -45,6 +46,7 @@ class RotateSecrets:
             after = batch[-1][0].id
             if self._progress is not None:
                 self._progress(seen, resealed)
+        resealed += await rotate_webhook_material(self._uow_factory, self._box, self._batch_size)
         return resealed + await self._rotate_orphans()
 
     async def _reseal_provider(

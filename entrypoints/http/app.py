@@ -14,11 +14,14 @@ from entrypoints.http.request_id import add_request_id
 from entrypoints.http.routes import (
     agents,
     api_keys,
+    deliveries,
     executions,
     health,
     metrics,
     providers,
     tenants,
+    ticket_settings,
+    webhooks,
 )
 
 OPENAPI = OpenAPIConfig(
@@ -43,13 +46,16 @@ API = Router(
         *agents.ROUTES,
         *providers.ROUTES,
         *executions.ROUTES,
+        *ticket_settings.ROUTES,
+        *deliveries.ROUTES,
     ],
 )
 
 
 def create_app(deps: HttpDependencies) -> Litestar:
     app = Litestar(
-        route_handlers=[API, *health.ROUTES, *metrics.ROUTES],
+        # Signed webhooks authenticate by signature, not bearer: outside the API router.
+        route_handlers=[API, *webhooks.ROUTES, *health.ROUTES, *metrics.ROUTES],
         exception_handlers=EXCEPTION_HANDLERS,
         before_send=[add_request_id],
         openapi_config=OPENAPI,

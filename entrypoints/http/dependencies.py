@@ -3,18 +3,21 @@
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
 from litestar import Request
 from litestar.connection import ASGIConnection
 
+from adapters.net.ssrf import SsrfUrlGuard
 from application.ports.clock import Clock
 from application.ports.job_queue import JobQueue
+from application.ports.outbound import UrlGuard
 from application.ports.token_generator import TokenGenerator
 from application.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
 from application.use_cases.authenticate import Authenticate
+from application.use_cases.callbacks import CallbackPlanner
 from application.use_cases.queued_executions import REQUEUE_AFTER
 from application.use_cases.services import LlmServices
 from domain.api_key import check_token_shape
@@ -34,6 +37,13 @@ class HttpDependencies:
     queue: JobQueue
     metrics_public: bool = False
     requeue_after: timedelta = REQUEUE_AFTER
+    # Tenant-chosen URLs (callbacks, ticket systems): public addresses only, unless the
+    # operator allows private ones (AGENTKEEL_ALLOW_PRIVATE_CALLBACKS).
+    url_guard: UrlGuard = field(default_factory=lambda: SsrfUrlGuard(allow_private=False))
+
+    @property
+    def callbacks(self) -> CallbackPlanner:
+        return CallbackPlanner(self.url_guard, self.clock)
 
 
 def dependencies(request: Request[Any, Any, Any]) -> HttpDependencies:

@@ -33,6 +33,7 @@ from domain.errors import (
     DomainError,
     Forbidden,
     InvalidCredentials,
+    InvalidSignature,
     InvalidValue,
     NotFound,
     Refused,
@@ -45,6 +46,7 @@ log = logging.getLogger("agentkeel.http")
 STATUS_OF: dict[type[DomainError], int] = {
     Refused: 400,
     InvalidCredentials: 401,
+    InvalidSignature: 401,
     Forbidden: 403,
     NotFound: 404,
     Conflict: 409,
@@ -69,6 +71,8 @@ def on_domain_error(_: Request[Any, Any, Any], exc: DomainError) -> Response[Any
         )
     if isinstance(exc, InvalidCredentials):
         return _detail(401, "Invalid credentials", _BEARER)
+    if isinstance(exc, InvalidSignature):  # one answer for every reason
+        return _detail(401, "Invalid signature")
     if isinstance(exc, NotFound):
         return _detail(404, f"{exc.entity} not found")
     return _detail(status, str(exc) or "Refused")

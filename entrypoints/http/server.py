@@ -35,6 +35,7 @@ def build_app(urls: DatabaseUrls, settings: Settings) -> Litestar:
         broker_readiness(redis_broker),
         metrics_public=settings.metrics_public,
         requeue_after=timedelta(seconds=settings.requeue_after_s),
+        allow_private_callbacks=settings.allow_private_callbacks,
     )
     app = create_app(deps)
     app.on_shutdown.append(engine.dispose)

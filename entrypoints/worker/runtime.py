@@ -16,16 +16,18 @@ import dramatiq
 import uvloop
 from dramatiq.brokers.redis import RedisBroker
 
-from adapters.dramatiq_queue.actors import declare_run_execution
+from adapters.dramatiq_queue.actors import declare_deliver, declare_run_execution
 from adapters.dramatiq_queue.queue import DramatiqJobQueue
 from adapters.sqlalchemy.engine import create_runtime_engine
 from adapters.sqlalchemy.unit_of_work import SqlUnitOfWork
 from adapters.system import SystemClock
+from application.use_cases.deliveries import AttemptDelivery, DispatchDeliveries
 from application.use_cases.reaper import ReapExecutions
 from application.use_cases.run_execution import Lease, RunQueuedExecution
 from application.use_cases.services import LlmServices
 from entrypoints.composition import DatabaseUrls, llm_gateway, secret_box
 from entrypoints.settings import Settings
+from entrypoints.worker.deliveries import delivery_services
 
 log = logging.getLogger("agentkeel.worker")
 
@@ -59,7 +61,15 @@ class WorkerRuntime:
             timedelta(seconds=settings.worker_lease_s),
             timedelta(seconds=settings.worker_heartbeat_s),
         )
-        declare_run_execution(self._broker, RunQueuedExecution(services, self.worker_id, lease))
+        box, uow_factory = services.box, services.uow_factory
+        deliveries, closers = delivery_services(
+            settings, uow_factory, box, DramatiqJobQueue(self._broker)
+        )
+        self._closers += closers
+        dispatch = DispatchDeliveries(deliveries)
+        run = RunQueuedExecution(services, self.worker_id, lease, dispatch.after_execution)
+        declare_run_execution(self._broker, run)
+        declare_deliver(self._broker, AttemptDelivery(deliveries))
         self._worker = dramatiq.Worker(self._broker, worker_threads=self._threads)
         self._worker.start()
         self._reaper = threading.Thread(target=self._reap_forever, name="reaper", daemon=True)
@@ -92,6 +102,10 @@ class WorkerRuntime:
         settings = self._settings
         engine = create_runtime_engine(self._urls.runtime, pool_size=1)
         queue = DramatiqJobQueue(self._broker)
+        deliveries, closers = delivery_services(
+            settings, lambda: SqlUnitOfWork(engine), secret_box(settings), queue
+        )
+        dispatch = DispatchDeliveries(deliveries)
         reaper = ReapExecutions(
             lambda: SqlUnitOfWork(engine),
             queue,
@@ -102,9 +116,12 @@ class WorkerRuntime:
             while not self._stop.is_set():
                 try:
                     await reaper()
+                    await dispatch()
                 except Exception:
                     log.exception("reaper pass failed; retrying next interval")
                 await asyncio.to_thread(self._stop.wait, settings.reaper_interval_s)
         finally:
+            for close in closers:
+                await close()
             await queue.aclose()
             await engine.dispose()

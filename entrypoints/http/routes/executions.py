@@ -4,6 +4,7 @@ from typing import Annotated, Any
 from litestar import Request, Response, get, post
 from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody
 
+from application.use_cases.execution_deliveries import ticket_write_back
 from application.use_cases.executions import ExecuteAgent, GetExecution, ListExecutions
 from application.use_cases.queued_executions import CancelExecution, Submission, SubmitExecution
 from domain.execution import ExecutionStatus
@@ -17,6 +18,7 @@ from entrypoints.http.schemas.executions import (
     QueuedOut,
     executed,
 )
+from entrypoints.http.schemas.webhooks import WriteBackOut
 
 Req = Request[Any, Any, Any]
 
@@ -59,7 +61,7 @@ async def submit(
 ) -> Response[QueuedOut]:
     submission = Submission(agent_id, data.input, data.callback_url, idempotency_key)
     async with caller_scope(request, agent_id) as (uow, principal, deps):
-        done = await SubmitExecution(uow, deps.llm, deps.queue, deps.requeue_after)(
+        done = await SubmitExecution(uow, deps.llm, deps.queue, deps.requeue_after, deps.callbacks)(
             principal, submission
         )
     execution = done.execution
@@ -85,7 +87,11 @@ async def cancel(request: Req, execution_id: FromPath[uuid.UUID]) -> ExecutionOu
 @get("/api/executions/{execution_id:str}", tags=["executions"], summary="Get an execution")
 async def get_execution(request: Req, execution_id: FromPath[uuid.UUID]) -> ExecutionOut:
     async with caller_scope(request) as (uow, principal, _):
-        return ExecutionOut.of(await GetExecution(uow)(principal, execution_id))
+        found = ExecutionOut.of(await GetExecution(uow)(principal, execution_id))
+        write_back = await ticket_write_back(uow, execution_id)
+    if write_back is not None:
+        found.ticket_writeback = WriteBackOut.of(write_back)
+    return found
 
 
 @get("/api/executions", tags=["executions"], summary="List executions, newest first")

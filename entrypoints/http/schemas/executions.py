@@ -5,6 +5,7 @@ from typing import Annotated
 from msgspec import Meta, Struct
 
 from domain.execution import MAX_INPUT_LENGTH, Execution, ExecutionStatus
+from entrypoints.http.schemas.webhooks import WriteBackOut
 
 Input = Annotated[str, Meta(min_length=1, max_length=MAX_INPUT_LENGTH)]
 
@@ -59,6 +60,8 @@ class ExecutionOut(Struct):
     finished_at: datetime | None
     attempts: int
     cancel_requested: bool
+    # A ticket webhook's job: how writing the result back to the ticket went (GET one only).
+    ticket_writeback: WriteBackOut | None = None
 
     @classmethod
     def of(cls, e: Execution) -> "ExecutionOut":

@@ -1,0 +1,1 @@
+"""Ticket systems the enhancements are written back to (application port TicketSystem)."""

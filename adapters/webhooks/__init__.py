@@ -1,0 +1,1 @@
+"""Signed webhooks: verifying inbound ones, signing and sending outbound callbacks."""

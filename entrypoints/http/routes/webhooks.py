@@ -1,0 +1,56 @@
+"""Signed ticket webhooks: no bearer key; the signature is the authentication."""
+
+from typing import Any
+
+from litestar import Request, Response, post
+from litestar.openapi.datastructures import ResponseSpec
+
+from adapters.webhooks.verifiers import JiraWebhookVerifier, StandardWebhookVerifier
+from application.use_cases.ticket_payloads import jira_ticket, standard_ticket
+from application.use_cases.ticket_webhooks import ReceiveTicketWebhook, TicketSource
+from entrypoints.http.dependencies import dependencies
+from entrypoints.http.schemas.webhooks import JobOut
+
+Req = Request[Any, Any, Any]
+STANDARD = TicketSource("standard", StandardWebhookVerifier(), standard_ticket)
+JIRA = TicketSource("jira", JiraWebhookVerifier(), jira_ticket)
+RESPONSES = {
+    400: ResponseSpec(dict[str, Any], description="No (active) ticket agent configured"),
+    401: ResponseSpec(dict[str, Any], description='{"detail": "Invalid signature"}'),
+    422: ResponseSpec(dict[str, Any], description="Signed, but not a ticket"),
+}
+
+
+async def _receive(request: Req, tenant_id: str, source: TicketSource) -> Response[JobOut]:
+    deps = dependencies(request)
+    body = await request.body()  # raw bytes: verified before anything is parsed
+    use_case = ReceiveTicketWebhook(deps.llm, deps.queue, source, deps.requeue_after)
+    job = await use_case(tenant_id, body, dict(request.headers))
+    return Response(JobOut(job), status_code=202)
+
+
+@post(
+    "/api/webhooks/tickets/{tenant_id:str}",
+    tags=["webhooks"],
+    status_code=202,
+    security=[],
+    responses=RESPONSES,
+    summary="A ticket, signed on the Standard Webhooks scheme: runs the ticket agent",
+)
+async def standard_webhook(request: Req, tenant_id: str) -> Response[JobOut]:
+    return await _receive(request, tenant_id, STANDARD)
+
+
+@post(
+    "/api/webhooks/tickets/{tenant_id:str}/jira",
+    tags=["webhooks"],
+    status_code=202,
+    security=[],
+    responses=RESPONSES,
+    summary="A Jira Cloud issue webhook (X-Hub-Signature: sha256=...): runs the ticket agent",
+)
+async def jira_webhook(request: Req, tenant_id: str) -> Response[JobOut]:
+    return await _receive(request, tenant_id, JIRA)
+
+
+ROUTES = [standard_webhook, jira_webhook]
