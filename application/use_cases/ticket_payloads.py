@@ -24,7 +24,8 @@ def _text(payload: dict[str, Any], name: str, *, required: bool) -> str:
     value = payload.get(name)
     if value is None and not required:
         return ""
-    if isinstance(value, bool) or not isinstance(value, str | int):
+    numeric_id = name == "ticket_id" and isinstance(value, int) and not isinstance(value, bool)
+    if not isinstance(value, str) and not numeric_id:
         raise InvalidValue(name, "must be a string" if required else "must be a string or null")
     return str(value)
 

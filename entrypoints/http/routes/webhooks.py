@@ -4,6 +4,7 @@ from typing import Any
 
 from litestar import Request, Response, post
 from litestar.openapi.datastructures import ResponseSpec
+from litestar.params import FromPath
 
 from adapters.webhooks.verifiers import JiraWebhookVerifier, StandardWebhookVerifier
 from application.use_cases.ticket_payloads import jira_ticket, standard_ticket
@@ -33,11 +34,11 @@ async def _receive(request: Req, tenant_id: str, source: TicketSource) -> Respon
     "/api/webhooks/tickets/{tenant_id:str}",
     tags=["webhooks"],
     status_code=202,
-    security=[],
+    security=[{}],  # no bearer: the signature authenticates
     responses=RESPONSES,
     summary="A ticket, signed on the Standard Webhooks scheme: runs the ticket agent",
 )
-async def standard_webhook(request: Req, tenant_id: str) -> Response[JobOut]:
+async def standard_webhook(request: Req, tenant_id: FromPath[str]) -> Response[JobOut]:
     return await _receive(request, tenant_id, STANDARD)
 
 
@@ -45,11 +46,11 @@ async def standard_webhook(request: Req, tenant_id: str) -> Response[JobOut]:
     "/api/webhooks/tickets/{tenant_id:str}/jira",
     tags=["webhooks"],
     status_code=202,
-    security=[],
+    security=[{}],  # no bearer: the signature authenticates
     responses=RESPONSES,
     summary="A Jira Cloud issue webhook (X-Hub-Signature: sha256=...): runs the ticket agent",
 )
-async def jira_webhook(request: Req, tenant_id: str) -> Response[JobOut]:
+async def jira_webhook(request: Req, tenant_id: FromPath[str]) -> Response[JobOut]:
     return await _receive(request, tenant_id, JIRA)
 
 
