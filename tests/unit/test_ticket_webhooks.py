@@ -4,9 +4,10 @@ malformed bodies, and what an unsigned caller can learn (nothing)."""
 import json
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
@@ -29,8 +30,8 @@ class Hooked:
         return f"/api/webhooks/tickets/{self.tenant_id}"
 
     def post(
-        self, body: bytes, headers: dict[str, str], url: str | None = None
-    ) -> tuple[int, dict]:
+        self, body: bytes, headers: Mapping[str, Any], url: str | None = None
+    ) -> tuple[int, Any]:
         response = self.api.client.post(url or self.url, content=body, headers=headers)
         assert response.status_code < 500, response.text
         return response.status_code, response.json()
@@ -298,7 +299,7 @@ def test_jira_scheme_signature_and_dedupe(hooked: Hooked) -> None:
     assert len(hooked.api.env.queue.sent) == 1
     tampered = {**headers, "X-Hub-Signature": headers["X-Hub-Signature"][:-1] + "0"}
     other = jira_issue(key="OPS-8")
-    for bad in (
+    bad_ones: list[Mapping[str, Any]] = [
         {**jira_signed(hooked.secret, other), "X-Hub-Signature": tampered["X-Hub-Signature"]},
         {k: v for k, v in jira_signed(hooked.secret, other).items() if k != "X-Hub-Signature"},
         {
@@ -311,7 +312,8 @@ def test_jira_scheme_signature_and_dedupe(hooked: Hooked) -> None:
             **jira_signed(hooked.secret, other),
             "X-Hub-Signature": "sha256=\u00e9\u00e9".encode("latin-1"),
         },
-    ):
+    ]
+    for bad in bad_ones:
         assert hooked.post(other, bad, url) == (401, INVALID)
     bad_issue = b'{"issue": {"key": "X-1"}}'
     assert hooked.post(bad_issue, jira_signed(hooked.secret, bad_issue), url)[0] == 422
