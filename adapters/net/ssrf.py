@@ -26,6 +26,10 @@ RESOLVE_TIMEOUT_S = 3.0
 class RefusedAddress(Exception):
     """The host resolves to an address the platform may not call (or does not resolve)."""
 
+    def __init__(self, message: str, *, unresolved: bool = False) -> None:
+        super().__init__(message)
+        self.unresolved = unresolved
+
 
 async def resolve_allowed(host: str, port: int, *, allow_private: bool) -> list[IpAddress]:
     """Every address `host` resolves to, if all of them may be called; RefusedAddress else.
@@ -43,7 +47,7 @@ async def resolve_allowed(host: str, port: int, *, allow_private: bool) -> list[
                 loop.getaddrinfo(host, port, type=socket.SOCK_STREAM), RESOLVE_TIMEOUT_S
             )
         except (OSError, TimeoutError) as exc:
-            raise RefusedAddress(f"{host} does not resolve") from exc
+            raise RefusedAddress(f"{host} does not resolve", unresolved=True) from exc
         addresses = list(dict.fromkeys(ipaddress.ip_address(info[4][0]) for info in infos))
     if not allow_private:
         for address in addresses:
@@ -51,12 +55,13 @@ async def resolve_allowed(host: str, port: int, *, allow_private: bool) -> list[
             if reason is not None:
                 raise RefusedAddress(f"{host} resolves to {reason}")
     if not addresses:
-        raise RefusedAddress(f"{host} does not resolve")
+        raise RefusedAddress(f"{host} does not resolve", unresolved=True)
     return addresses
 
 
 class SsrfUrlGuard:
-    """The submit-time check (application port UrlGuard)."""
+    """The submit-time check (application port UrlGuard). A name that does not resolve
+    now is let through: it cannot reach anything now, and every connection is checked."""
 
     def __init__(self, *, allow_private: bool) -> None:
         self._allow_private = allow_private
@@ -72,7 +77,8 @@ class SsrfUrlGuard:
         try:
             await resolve_allowed(parts.hostname, port, allow_private=self._allow_private)
         except RefusedAddress as exc:
-            raise InvalidValue(field, f"is not allowed: {exc}") from None
+            if not exc.unresolved:
+                raise InvalidValue(field, f"is not allowed: {exc}") from None
 
 
 class GuardedNetworkBackend(httpcore.AsyncNetworkBackend):
