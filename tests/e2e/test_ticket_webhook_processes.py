@@ -113,7 +113,9 @@ def test_a_signed_webhook_runs_the_agent_and_writes_back_exactly_once(stack: Sta
     eventually(lambda: stack.get(f"/api/executions/{job}")["status"] == "success", 30, "success")
 
     def written_back() -> bool:
-        return stack.get(f"/api/executions/{job}")["ticket_writeback"]["status"] == "delivered"
+        return bool(
+            stack.get(f"/api/executions/{job}")["ticket_writeback"]["status"] == "delivered"
+        )
 
     eventually(written_back, 30, "the write-back was delivered")
     row = stack.get(f"/api/executions/{job}")
