@@ -46,7 +46,7 @@ async def resolve_allowed(host: str, port: int, *, allow_private: bool) -> list[
             infos = await asyncio.wait_for(
                 loop.getaddrinfo(host, port, type=socket.SOCK_STREAM), RESOLVE_TIMEOUT_S
             )
-        except (OSError, TimeoutError) as exc:
+        except (OSError, TimeoutError, ValueError) as exc:  # UnicodeError: not a host name
             raise RefusedAddress(f"{host} does not resolve", unresolved=True) from exc
         addresses = list(dict.fromkeys(ipaddress.ip_address(info[4][0]) for info in infos))
     if not allow_private:
@@ -67,15 +67,16 @@ class SsrfUrlGuard:
         self._allow_private = allow_private
 
     async def check(self, url: str, field: str) -> None:
-        parts = urlsplit(url)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
+        try:
+            parts = urlsplit(url)
+            host, port = parts.hostname, parts.port
+        except ValueError:  # e.g. a bracketed host that is no IPv6 address, a bad port
+            raise InvalidValue(field, "is not a valid URL") from None
+        if parts.scheme not in ("http", "https") or not host:
             raise InvalidValue(field, "must be an http(s) URL with a host")
+        port = port or (443 if parts.scheme == "https" else 80)
         try:
-            port = parts.port or (443 if parts.scheme == "https" else 80)
-        except ValueError:
-            raise InvalidValue(field, "has an invalid port") from None
-        try:
-            await resolve_allowed(parts.hostname, port, allow_private=self._allow_private)
+            await resolve_allowed(host, port, allow_private=self._allow_private)
         except RefusedAddress as exc:
             if not exc.unresolved:
                 raise InvalidValue(field, f"is not allowed: {exc}") from None

@@ -116,7 +116,11 @@ class AttemptDelivery:
             return  # already tried, ended, or gone: a duplicate message does nothing
         delivery, prepared = taken
         started = self._s.clock.now()
-        outcome = prepared.outcome or await self._call(prepared)
+        try:
+            outcome = prepared.outcome or await self._call(prepared)
+        except Exception as exc:  # an adapter bug or a URL it cannot use: record, not lose
+            log.exception("delivery %s: the attempt raised", delivery.id)
+            outcome = AttemptOutcome(False, True, error=f"{type(exc).__name__} in the attempt")
         finished = self._s.clock.now()
         delivery.record(outcome, finished, self._s.policy(delivery))
         if prepared.skip_reason is not None:
@@ -151,6 +155,13 @@ class AttemptDelivery:
             if delivery is None or delivery.status is not DeliveryStatus.PENDING:
                 return None
             if delivery.attempts != attempt - 1:
+                return None
+            if attempt > self._s.policy(delivery).max_attempts:  # tries lost to crashes
+                delivery.record(
+                    AttemptOutcome(False, error="out of tries"), now, self._s.policy(delivery)
+                )
+                await uow.deliveries.update(delivery, attempt - 1)
+                await uow.commit()
                 return None
             delivery.begin_attempt(now, now + self._s.lease)
             if not await uow.deliveries.update(delivery, attempt - 1):
