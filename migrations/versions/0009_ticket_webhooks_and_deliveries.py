@@ -3,13 +3,13 @@ received webhook ids (replay dedupe), and each execution's callbacks and write-b
 every attempt made.
 
 Revision ID: 0009
-Revises: 0007
+Revises: 0008
 """
 
 from alembic import op
 
 revision = "0009"
-down_revision = "0007"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 
