@@ -13,7 +13,7 @@ MAX_EXTRA_TEXT = 2_000  # an extra field rendered as JSON is cut here
 def _load(body: bytes) -> dict[str, Any]:
     try:
         payload = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
         raise InvalidValue("body", "is not valid JSON") from None
     if not isinstance(payload, dict):
         raise InvalidValue("body", "must be a JSON object")

@@ -336,3 +336,16 @@ def test_the_routes_are_in_the_openapi_document(hooked: Hooked) -> None:
     assert {"202", "400", "401", "422"} <= set(
         paths["/api/webhooks/tickets/{tenant_id}"]["post"]["responses"]
     )
+
+
+@pytest.mark.parametrize("depth", [65, 100_000])
+def test_a_signed_body_nested_too_deep_is_422(hooked: Hooked, depth: int) -> None:
+    body = b'{"ticket_id": "T", "title": "x", "deep": ' + b"[" * depth + b"]" * depth + b"}"
+    status, answer = hooked.post(body, signed(hooked.secret, body))
+    assert status == 422 and answer["detail"][0]["loc"] == ["body"], answer
+
+
+def test_a_body_over_1_mib_is_413_before_anything(hooked: Hooked) -> None:
+    body = ticket_body(description="x" * 1_100_000)
+    response = hooked.api.client.post(hooked.url, content=body, headers=signed(hooked.secret, body))
+    assert response.status_code == 413

@@ -1,5 +1,6 @@
 """Signed ticket webhooks: no bearer key; the signature is the authentication."""
 
+from collections.abc import Callable
 from typing import Any
 
 from litestar import Request, Response, post
@@ -9,12 +10,27 @@ from litestar.params import FromPath
 from adapters.webhooks.verifiers import JiraWebhookVerifier, StandardWebhookVerifier
 from application.use_cases.ticket_payloads import jira_ticket, standard_ticket
 from application.use_cases.ticket_webhooks import ReceiveTicketWebhook, TicketSource
+from domain.ticket import Ticket
+from entrypoints.http.body import check_depth
 from entrypoints.http.dependencies import dependencies
 from entrypoints.http.schemas.webhooks import JobOut
 
 Req = Request[Any, Any, Any]
-STANDARD = TicketSource("standard", StandardWebhookVerifier(), standard_ticket)
-JIRA = TicketSource("jira", JiraWebhookVerifier(), jira_ticket)
+
+
+def bounded(parse: Callable[[bytes], Ticket]) -> Callable[[bytes], Ticket]:
+    """The body limits every JSON body is held to (entrypoints/http/body.py), checked
+    after the signature, before the JSON decoder runs."""
+
+    def parse_within_limits(body: bytes) -> Ticket:
+        check_depth(body)
+        return parse(body)
+
+    return parse_within_limits
+
+
+STANDARD = TicketSource("standard", StandardWebhookVerifier(), bounded(standard_ticket))
+JIRA = TicketSource("jira", JiraWebhookVerifier(), bounded(jira_ticket))
 RESPONSES = {
     400: ResponseSpec(dict[str, Any], description="No (active) ticket agent configured"),
     401: ResponseSpec(dict[str, Any], description='{"detail": "Invalid signature"}'),
