@@ -1,68 +1,22 @@
 """Signed ticket webhooks over HTTP (in-memory adapters): the verifier matrix, replays,
 malformed bodies, and what an unsigned caller can learn (nothing)."""
 
+import base64
 import json
 import time
 import uuid
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import pytest
 
-from tests.support.http_helpers import Api, open_api
-from tests.support.webhooks import jira_issue, jira_signed, signature, signed, ticket_body
+from tests.support.webhook_app import INVALID, Hooked, hooked
+from tests.support.webhooks import signature, signed, ticket_body
 
-INVALID = {"detail": "Invalid signature"}
-
-
-@dataclass
-class Hooked:
-    api: Api
-    tenant_id: str
-    headers: dict[str, str]
-    secret: str
-    agent_id: str
-
-    @property
-    def url(self) -> str:
-        return f"/api/webhooks/tickets/{self.tenant_id}"
-
-    def post(
-        self, body: bytes, headers: Mapping[str, Any], url: str | None = None
-    ) -> tuple[int, Any]:
-        response = self.api.client.post(url or self.url, content=body, headers=headers)
-        assert response.status_code < 500, response.text
-        return response.status_code, response.json()
-
-    def mint(self) -> str:
-        minted = self.api.client.post(
-            f"/api/tenants/{self.tenant_id}/webhook-secret", headers=self.headers
-        )
-        assert minted.status_code == 201, minted.text
-        secret: str = minted.json()["secret"]
-        return secret
-
-
-@pytest.fixture
-def hooked() -> Iterator[Hooked]:
-    with open_api() as api:
-        tenant = api.tenant()
-        agent = api.agent(tenant.headers)
-        patched = api.client.patch(
-            f"/api/tenants/{tenant.id}",
-            json={"ticket_agent_id": agent["id"]},
-            headers=tenant.headers,
-        )
-        assert patched.status_code == 200, patched.text
-        made = Hooked(api, tenant.id, tenant.headers, "", agent["id"])
-        made.secret = made.mint()
-        yield made
+__all__ = ["hooked"]  # the fixture
 
 
 def test_a_minted_secret_is_whsec_base64_of_32_bytes_shown_once(hooked: Hooked) -> None:
-    import base64
 
     assert hooked.secret.startswith("whsec_")
     assert len(base64.b64decode(hooked.secret.removeprefix("whsec_"), validate=True)) == 32
@@ -283,69 +237,3 @@ def test_a_tenant_key_mints_only_its_own_secret(hooked: Hooked) -> None:
         f"/api/tenants/{other.id}/webhook-secret", headers=hooked.api.op
     )
     assert by_operator.status_code == 201 and by_operator.json()["secret"].startswith("whsec_")
-
-
-def test_jira_scheme_signature_and_dedupe(hooked: Hooked) -> None:
-    url = f"{hooked.url}/jira"
-    body = jira_issue()
-    headers = jira_signed(hooked.secret, body, delivery_id="d-1")
-    status, answer = hooked.post(body, headers, url)
-    assert status == 202, answer
-    row = hooked.api.client.get(f"/api/executions/{answer['job_id']}", headers=hooked.headers)
-    assert "Ticket: OPS-7" in row.json()["input"] and "Since 9" in row.json()["input"]
-    assert hooked.post(body, headers, url) == (202, answer)  # Jira's retry
-    # The delivery id is not signed: the same body under another id is the same delivery.
-    assert hooked.post(body, jira_signed(hooked.secret, body, "d-2"), url) == (202, answer)
-    assert len(hooked.api.env.queue.sent) == 1
-    tampered = {**headers, "X-Hub-Signature": headers["X-Hub-Signature"][:-1] + "0"}
-    other = jira_issue(key="OPS-8")
-    bad_ones: list[Mapping[str, Any]] = [
-        {**jira_signed(hooked.secret, other), "X-Hub-Signature": tampered["X-Hub-Signature"]},
-        {k: v for k, v in jira_signed(hooked.secret, other).items() if k != "X-Hub-Signature"},
-        {
-            k: v
-            for k, v in jira_signed(hooked.secret, other).items()
-            if k != "X-Atlassian-Webhook-Identifier"
-        },
-        {**jira_signed(hooked.secret, other), "X-Hub-Signature": "sha1=abc"},
-        {
-            **jira_signed(hooked.secret, other),
-            "X-Hub-Signature": "sha256=\u00e9\u00e9".encode("latin-1"),
-        },
-    ]
-    for bad in bad_ones:
-        assert hooked.post(other, bad, url) == (401, INVALID)
-    bad_issue = b'{"issue": {"key": "X-1"}}'
-    assert hooked.post(bad_issue, jira_signed(hooked.secret, bad_issue), url)[0] == 422
-
-
-def test_the_routes_are_in_the_openapi_document(hooked: Hooked) -> None:
-    schema = hooked.api.client.get("/schema/openapi.json").json()
-    paths = schema["paths"]
-    for path, method in [
-        ("/api/webhooks/tickets/{tenant_id}", "post"),
-        ("/api/webhooks/tickets/{tenant_id}/jira", "post"),
-        ("/api/tenants/{tenant_id}/webhook-secret", "post"),
-        ("/api/tenants/{tenant_id}/ticket-system", "put"),
-        ("/api/tenants/{tenant_id}/ticket-system", "get"),
-        ("/api/tenants/{tenant_id}/ticket-system", "delete"),
-        ("/api/executions/{execution_id}/deliveries", "get"),
-    ]:
-        assert method in paths[path], (path, method)
-    assert paths["/api/webhooks/tickets/{tenant_id}"]["post"]["security"] == [{}]
-    assert {"202", "400", "401", "422"} <= set(
-        paths["/api/webhooks/tickets/{tenant_id}"]["post"]["responses"]
-    )
-
-
-@pytest.mark.parametrize("depth", [65, 100_000])
-def test_a_signed_body_nested_too_deep_is_422(hooked: Hooked, depth: int) -> None:
-    body = b'{"ticket_id": "T", "title": "x", "deep": ' + b"[" * depth + b"]" * depth + b"}"
-    status, answer = hooked.post(body, signed(hooked.secret, body))
-    assert status == 422 and answer["detail"][0]["loc"] == ["body"], answer
-
-
-def test_a_body_over_1_mib_is_413_before_anything(hooked: Hooked) -> None:
-    body = ticket_body(description="x" * 1_100_000)
-    response = hooked.api.client.post(hooked.url, content=body, headers=signed(hooked.secret, body))
-    assert response.status_code == 413
