@@ -53,6 +53,13 @@ async def _receive(request: Req, tenant_id: str, source: TicketSource) -> Respon
     security=[{}],  # no bearer: the signature authenticates
     responses=RESPONSES,
     summary="A ticket, signed on the Standard Webhooks scheme: runs the ticket agent",
+    description=(
+        "Headers `webhook-id`, `webhook-timestamp` (Unix seconds, 300 s tolerance) and "
+        "`webhook-signature` (`v1,<base64 HMAC-SHA256>` list, keyed with the tenant's "
+        "`whsec_` secret, over `{id}.{timestamp}.{raw body}`). Body: `{ticket_id, title, "
+        "description?, ...}`. Any signature failure, or an unknown tenant, is the same 401; "
+        "a webhook-id seen before answers the first job_id."
+    ),
 )
 async def standard_webhook(request: Req, tenant_id: FromPath[str]) -> Response[JobOut]:
     return await _receive(request, tenant_id, STANDARD)
@@ -65,6 +72,11 @@ async def standard_webhook(request: Req, tenant_id: FromPath[str]) -> Response[J
     security=[{}],  # no bearer: the signature authenticates
     responses=RESPONSES,
     summary="A Jira Cloud issue webhook (X-Hub-Signature: sha256=...): runs the ticket agent",
+    description=(
+        "`X-Hub-Signature: sha256=<hex HMAC-SHA256 of the raw body>` keyed with the tenant's "
+        "whole `whsec_` secret; `X-Atlassian-Webhook-Identifier` names the delivery. Body: "
+        "a Jira issue event (`issue.key`, `issue.fields.summary`, `description`, ...)."
+    ),
 )
 async def jira_webhook(request: Req, tenant_id: FromPath[str]) -> Response[JobOut]:
     return await _receive(request, tenant_id, JIRA)
