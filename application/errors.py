@@ -15,3 +15,8 @@ class SecretUnreadable(Exception):
 
 class QueueUnavailable(Exception):
     """The job queue's broker cannot take work right now."""
+
+
+class McpUnavailable(Exception):
+    """An MCP server could not be reached, refused, hung, crashed or spoke garbage; the
+    message says which, for `last_error` (never a configured secret)."""

@@ -37,3 +37,10 @@ class GatewayTimeout(GatewayError):
 
 class UnknownVirtualKey(GatewayError):
     """The virtual key does not exist at the gateway, was revoked, or has expired."""
+
+
+class ToolStepsExhausted(GatewayError):
+    """The model still asked for tools after the run's bound on model calls."""
+
+    def __init__(self, steps: int) -> None:
+        super().__init__(f"the model kept asking for tools after {steps} steps")

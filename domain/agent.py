@@ -14,6 +14,7 @@ DEFAULT_TEMPERATURE = 0.7
 MAX_SYSTEM_PROMPT_LENGTH = 100_000
 MAX_MODEL_NAME_LENGTH = 200
 MAX_TOKENS_LIMIT = 1_000_000
+MAX_MCP_SERVERS = 20
 
 
 class AgentStatus(enum.StrEnum):
@@ -37,6 +38,8 @@ class Agent:
     use_byok: bool = False
     provider_id: uuid.UUID | None = None
     status: AgentStatus = AgentStatus.ACTIVE
+    # The tenant's MCP servers whose tools this agent's runs may call.
+    mcp_server_ids: tuple[uuid.UUID, ...] = ()
 
     def __post_init__(self) -> None:
         self._validate()
@@ -68,6 +71,15 @@ class Agent:
         except ValueError:
             allowed = ", ".join(s.value for s in AgentStatus)
             raise InvalidValue("status", f"must be one of {allowed}") from None
+        ids = self.mcp_server_ids
+        if (
+            not isinstance(ids, tuple)
+            or len(ids) > MAX_MCP_SERVERS
+            or not all(isinstance(i, uuid.UUID) for i in ids)
+        ):
+            raise InvalidValue("mcp_server_ids", f"must be a list of at most {MAX_MCP_SERVERS} ids")
+        if len(set(ids)) != len(ids):
+            raise InvalidValue("mcp_server_ids", "must not repeat an id")
 
     def update(self, changes: dict[str, object], now: datetime) -> None:
         """Apply a partial update; all-or-nothing if any new value breaks a rule."""
@@ -100,5 +112,6 @@ UPDATABLE_FIELDS = frozenset(
         "use_byok",
         "provider_id",
         "status",
+        "mcp_server_ids",
     }
 )

@@ -9,6 +9,7 @@ from datetime import datetime
 from domain import validation
 from domain.agent import Agent
 from domain.errors import Conflict
+from domain.tool_call import ToolCallRecord
 
 MAX_INPUT_LENGTH = 200_000
 
@@ -83,6 +84,8 @@ class Execution:
     claimed_by: str | None = None
     lease_expires_at: datetime | None = None
     cancel_requested: bool = False
+    # The MCP tool calls the model asked for, in the order they ran.
+    tool_calls: tuple[ToolCallRecord, ...] = ()
 
     def __post_init__(self) -> None:
         validation.text("input", self.input, max_len=MAX_INPUT_LENGTH)

@@ -1,8 +1,11 @@
 """Scriptable `LlmGateway` for unit tests: records requests, fails on demand, echoes."""
 
+import json
 from collections import deque
+from typing import Any
 
 from adapters.fake_llm.registry import GatewayRegistry
+from application.ports.llm_tools import ToolCall
 from application.ports.llm_types import (
     ChatRequest,
     ChatResult,
@@ -23,6 +26,7 @@ class FakeLlmGateway:
         self.cost_per_token = cost_per_token
         self._failures: deque[tuple[str | None, Exception]] = deque()
         self._replies: deque[str] = deque()
+        self._tool_calls: deque[tuple[ToolCall, ...]] = deque()
 
     def fail_next(self, exc: Exception, method: str | None = None) -> None:
         """Raise `exc` from the next call of `method` (any method if None), once."""
@@ -30,6 +34,19 @@ class FakeLlmGateway:
 
     def reply_next(self, content: str) -> None:
         self._replies.append(content)
+
+    def call_tools_next(self, *calls: tuple[str, dict[str, Any] | str]) -> None:
+        """The next chat that offers tools answers with these calls (name, arguments: an
+        object, or raw text to test malformed arguments) instead of a reply."""
+        made = tuple(
+            ToolCall(
+                id=f"call_{len(self._tool_calls)}_{n}",
+                name=name,
+                arguments=args if isinstance(args, str) else json.dumps(args),
+            )
+            for n, (name, args) in enumerate(calls)
+        )
+        self._tool_calls.append(made)
 
     def _maybe_fail(self, method: str) -> None:
         for index, (wanted, exc) in enumerate(self._failures):
@@ -41,6 +58,10 @@ class FakeLlmGateway:
         self.calls.append(request)  # before failing: tests assert on attempts too
         self._maybe_fail("chat")
         self.registry.authorize(request.api_key, request.model)
+        if request.tools and self._tool_calls:
+            usage = Usage(1, 1, 2)
+            calls = self._tool_calls.popleft()
+            return ChatResult(content="", model=request.model, usage=usage, tool_calls=calls)
         last_user = next((m.content for m in reversed(request.messages) if m.role == "user"), "")
         words = (self._replies.popleft() if self._replies else f"echo: {last_user}").split()
         if request.max_tokens is not None:

@@ -7,9 +7,11 @@ from typing import Any
 
 from application.ports.orphan_repository import GatewayOrphan
 from application.ports.provider_repository import ProviderSecrets
+from application.ports.secret_box import SealedSecret
 from domain.agent import Agent
 from domain.api_key import ApiKey
 from domain.execution import Execution
+from domain.mcp_server import McpServer
 from domain.provider import LlmProvider
 from domain.tenant import Tenant
 
@@ -20,6 +22,14 @@ class ProviderRow:
     tenant_id: uuid.UUID
     provider: LlmProvider
     secrets: ProviderSecrets
+
+
+@dataclass
+class McpServerRow:
+    id: uuid.UUID
+    tenant_id: uuid.UUID
+    server: McpServer
+    env: dict[str, SealedSecret]
 
 
 @dataclass
@@ -37,6 +47,7 @@ class InMemoryStore:
     webhook_receipts: dict[uuid.UUID, Any] = field(default_factory=dict)
     deliveries: dict[uuid.UUID, Any] = field(default_factory=dict)
     delivery_attempts: dict[uuid.UUID, Any] = field(default_factory=dict)
+    mcp_servers: dict[uuid.UUID, McpServerRow] = field(default_factory=dict)
     # Idempotency keys locked by units of work in flight (PostgreSQL: advisory locks).
     idempotency_locks: set[uuid.UUID] = field(default_factory=set)
     # Serializes commits so that check-then-apply is atomic, as a database would make it.

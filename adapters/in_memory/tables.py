@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
 
 from adapters.in_memory.staged_table import StagedTable
-from adapters.in_memory.store import InMemoryStore, ProviderRow
+from adapters.in_memory.store import InMemoryStore, McpServerRow, ProviderRow
 from application.ports.orphan_repository import GatewayOrphan
 from domain.agent import Agent
 from domain.api_key import ApiKey
@@ -44,6 +44,7 @@ class Tables:
     orphans: StagedTable[GatewayOrphan]
     idempotency: StagedTable[Any]
     in_scope: InScope
+    mcp_servers: StagedTable[McpServerRow]
     webhook_secrets: StagedTable[Any] = field(init=False)
     ticket_systems: StagedTable[Any] = field(init=False)
     webhook_receipts: StagedTable[Any] = field(init=False)
@@ -73,6 +74,7 @@ class Tables:
             orphans=StagedTable(store.orphans, lambda _: operator()),
             idempotency=StagedTable(store.idempotency, lambda r: in_scope(r.tenant_id)),
             in_scope=in_scope,
+            mcp_servers=StagedTable(store.mcp_servers, lambda m: in_scope(m.tenant_id)),
         )
         tables._add_webhook_tables(store)
         return tables
@@ -91,6 +93,7 @@ class Tables:
             self.webhook_receipts,
             self.deliveries,
             self.delivery_attempts,
+            self.mcp_servers,
         )
 
     def require_tenant(self, tenant_id: uuid.UUID | None) -> None:
@@ -110,3 +113,4 @@ class Tables:
             _remove_tenant_rows(table, tenant_id)
         _remove_tenant_rows(self.deliveries, tenant_id)
         _remove_tenant_rows(self.delivery_attempts, tenant_id)
+        _remove_tenant_rows(self.mcp_servers, tenant_id)

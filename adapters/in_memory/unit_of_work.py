@@ -6,6 +6,7 @@ from typing import Self
 from adapters.in_memory.deliveries import InMemoryDeliveryRepository
 from adapters.in_memory.executions import InMemoryExecutionRepository
 from adapters.in_memory.idempotency import InMemoryIdempotencyRepository
+from adapters.in_memory.mcp_servers import InMemoryMcpServerRepository
 from adapters.in_memory.orphans import InMemoryOrphanRepository
 from adapters.in_memory.providers import InMemoryProviderRepository
 from adapters.in_memory.repositories import (
@@ -40,6 +41,7 @@ class InMemoryUnitOfWork:
         self.ticket_systems = InMemoryTicketSystemRepository(self._tables)
         self.webhook_receipts = InMemoryWebhookReceiptRepository(self._tables)
         self.deliveries = InMemoryDeliveryRepository(self._tables)
+        self.mcp_servers = InMemoryMcpServerRepository(self._tables)
         self._locks: set[uuid.UUID] = set()
         self.idempotency = InMemoryIdempotencyRepository(
             self._tables, store.idempotency_locks, self._locks

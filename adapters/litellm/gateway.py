@@ -12,6 +12,7 @@ import msgspec
 from adapters.litellm import parsing
 from adapters.litellm.errors import is_not_found, map_error
 from adapters.litellm.retry import RetryPolicy, Sleep, send_with_retries
+from adapters.litellm.tool_format import message_json, tools_json
 from application.gateway_errors import GatewayError
 from application.ports.llm_types import ChatRequest, ChatResult, KeyInfo, VirtualKey
 
@@ -136,9 +137,11 @@ class LiteLlmGateway:
     async def chat(self, request: ChatRequest) -> ChatResult:
         body: dict[str, Any] = {
             "model": request.model,
-            "messages": [{"role": m.role, "content": m.content} for m in request.messages],
+            "messages": [message_json(m) for m in request.messages],
             "temperature": request.temperature,
         }
+        if request.tools:
+            body["tools"] = tools_json(request.tools)
         if request.max_tokens is not None:
             body["max_tokens"] = request.max_tokens
         classify = partial(

@@ -7,6 +7,7 @@ from typing import Any
 
 import httpx
 
+from adapters.litellm.tool_format import tool_calls_of
 from application.gateway_errors import GatewayError
 from application.ports.llm_types import ChatResult, KeyInfo, KeyStatus, Usage, VirtualKey
 
@@ -49,6 +50,7 @@ def chat_result(response: httpx.Response) -> ChatResult:
                 int(usage["total_tokens"]),
             ),
             cost=cost(response),
+            tool_calls=tool_calls_of(data["choices"][0]["message"]),
         )
     except (KeyError, IndexError, TypeError, ValueError, AttributeError) as exc:
         raise _malformed("POST /chat/completions") from exc

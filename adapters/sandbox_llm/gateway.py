@@ -12,6 +12,8 @@ Nothing leaves the process. What integrators can rely on:
   framing.
 - Each token costs a nominal $0.000001, charged to the virtual key, so budgets can be
   exercised offline.
+- Tools: see adapters/sandbox_llm/tools.py (`@tool NAME {json}` lines ask for a call; the
+  answer after a tool result quotes it).
 - Virtual keys look like `sk-sandbox-...`; deployments, keys, spend, budgets and revocation
   live in memory (lost on restart) and behave like LiteLLM's.
 """
@@ -19,6 +21,7 @@ Nothing leaves the process. What integrators can rely on:
 import math
 
 from adapters.fake_llm.registry import GatewayRegistry
+from adapters.sandbox_llm.tools import scripted_calls, tool_results_answer
 from application.ports.llm_types import ChatRequest, ChatResult, KeyInfo, Usage, VirtualKey
 
 PREFIX = "[sandbox] "
@@ -37,7 +40,7 @@ def _answer(request: ChatRequest) -> str:
     summary = " ".join(last_user.split())
     if len(summary) > _SUMMARY_CHARS:
         summary = summary[: _SUMMARY_CHARS - 3].rstrip() + "..."
-    answer = PREFIX + summary
+    answer = PREFIX + (tool_results_answer(request) or summary)
     limit = request.max_tokens
     while limit is not None and estimate_tokens(answer) > limit:
         # Drop whole words while there are some; a lone word is cut to 4 chars per token.
@@ -51,7 +54,8 @@ class SandboxLlmGateway:
 
     async def chat(self, request: ChatRequest) -> ChatResult:
         self._registry.authorize(request.api_key, request.model)
-        content = _answer(request)
+        calls = scripted_calls(request)
+        content = "" if calls else _answer(request)
         prompt_tokens = sum(
             estimate_tokens(m.content) + _TOKENS_PER_MESSAGE for m in request.messages
         )
@@ -61,7 +65,7 @@ class SandboxLlmGateway:
         self._registry.charge(request.api_key, cost)
         served = self._registry.served_model(request.model)
         model = served if served.startswith(MODEL_PREFIX) else MODEL_PREFIX + served
-        return ChatResult(content=content, model=model, usage=usage, cost=cost)
+        return ChatResult(content, model, usage, cost, tool_calls=calls)
 
     async def register_deployment(
         self,

@@ -28,6 +28,8 @@ CONSTRAINT_ERRORS: dict[str, Callable[[], DomainError]] = {
     "fk_execution_deliveries_execution_id": lambda: NotFound("Execution"),
     "fk_delivery_attempts_tenant_id": lambda: NotFound("Tenant"),
     "fk_delivery_attempts_delivery_id": lambda: NotFound("Delivery"),
+    "uq_mcp_servers_tenant_id_name": lambda: DuplicateName("An MCP server", " in this tenant"),
+    "fk_mcp_servers_tenant_id": lambda: NotFound("Tenant"),
 }
 # `expect_rows(n, what)` (migration 0006) raises no_data_found with `what` as its message
 # when a statement that must change a row changed none.

@@ -1,3 +1,4 @@
+import json
 import uuid
 from collections.abc import Callable
 from datetime import datetime
@@ -13,6 +14,7 @@ from adapters.sqlalchemy.tables import executions as t
 from application.ports.page import Page
 from domain.agent import Agent
 from domain.execution import AgentSnapshot, Execution, ExecutionStatus, TokenUsage
+from domain.tool_call import ToolCallRecord
 
 _PLAIN = (
     "id",
@@ -49,6 +51,8 @@ def _values(e: Execution) -> dict[str, Any]:
         config_system_prompt_sha256=snap.system_prompt_sha256,
         config_use_byok=snap.use_byok,
         config_provider_id=snap.provider_id,
+        # JSON text: a literal the prepared statements' jsonb parameter takes as it is.
+        tool_calls=json.dumps([c.as_json() for c in e.tool_calls]),
     )
     return values
 
@@ -65,6 +69,7 @@ _COLUMNS = (
     "config_system_prompt_sha256",
     "config_use_byok",
     "config_provider_id",
+    "tool_calls",
 )
 
 # What a run can change after it was recorded; the input and the configuration snapshot
@@ -84,6 +89,7 @@ _MUTABLE = (
     "attempts",
     "claimed_by",
     "lease_expires_at",
+    "tool_calls",
 )
 
 
@@ -110,6 +116,7 @@ def _execution(row: Any) -> Execution:
         snapshot=snapshot,
         status=ExecutionStatus(row.status),
         usage=usage,
+        tool_calls=tuple(ToolCallRecord.from_json(c) for c in row.tool_calls or ()),
     )
 
 

@@ -72,12 +72,14 @@ def _agent_values(agent: Agent) -> dict[str, Any]:
         "status": agent.status.value,
         "created_at": agent.created_at,
         "updated_at": agent.updated_at,
+        "mcp_server_ids": list(agent.mcp_server_ids),
     }
 
 
 def agent_from(values: dict[str, Any]) -> Agent:
     """An agent from its row's columns (a SQLAlchemy row's `_mapping`, psycopg's `_asdict`)."""
     values["status"] = AgentStatus(values["status"])
+    values["mcp_server_ids"] = tuple(values.get("mcp_server_ids") or ())
     return Agent(**values)
 
 

@@ -24,6 +24,7 @@ RUNTIME_GRANTS: tuple[tuple[str, str], ...] = (
     ("SELECT, INSERT, UPDATE, DELETE", "TABLE webhook_receipts"),
     ("SELECT, INSERT, UPDATE, DELETE", "TABLE execution_deliveries"),
     ("SELECT, INSERT, UPDATE, DELETE", "TABLE delivery_attempts"),
+    ("SELECT, INSERT, UPDATE, DELETE", "TABLE mcp_servers"),
     ("INSERT", "TABLE api_key_credentials"),
     ("EXECUTE", "FUNCTION app_current_tenant()"),
     ("EXECUTE", "FUNCTION app_is_operator()"),

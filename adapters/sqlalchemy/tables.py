@@ -12,6 +12,7 @@ from sqlalchemy import (
     Text,
     Uuid,
 )
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 
 metadata = MetaData()
 
@@ -59,6 +60,7 @@ agents = Table(
     Column("status", Text, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("mcp_server_ids", ARRAY(Uuid), nullable=False),
 )
 
 llm_providers = Table(
@@ -126,6 +128,7 @@ executions = Table(
     Column("claimed_by", Text),
     Column("lease_expires_at", DateTime(timezone=True)),
     Column("cancel_requested", Boolean, nullable=False),
+    Column("tool_calls", JSONB, nullable=False),
 )
 
 idempotency_keys = Table(
@@ -203,4 +206,22 @@ delivery_attempts = Table(
     Column("status_code", Integer),
     Column("error", Text),
     Column("response_excerpt", Text),
+)
+mcp_servers = Table(
+    "mcp_servers",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("tenant_id", Uuid, nullable=False),
+    Column("name", Text, nullable=False),
+    Column("transport_type", Text, nullable=False),
+    Column("command", Text),
+    Column("args", JSONB, nullable=False),
+    Column("env_vars", JSONB, nullable=False),
+    Column("url", Text),
+    Column("status", Text, nullable=False),
+    Column("tools", JSONB, nullable=False),
+    Column("last_error", Text),
+    Column("last_checked_at", DateTime(timezone=True)),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
 )

@@ -26,6 +26,7 @@ from adapters.sqlalchemy.deliveries import SqlDeliveryRepository
 from adapters.sqlalchemy.executions import SqlExecutionRepository
 from adapters.sqlalchemy.executor import Executor
 from adapters.sqlalchemy.idempotency import SqlIdempotencyRepository
+from adapters.sqlalchemy.mcp_servers import SqlMcpServerRepository
 from adapters.sqlalchemy.orphans import SqlOrphanRepository
 from adapters.sqlalchemy.pipeline import send_batch
 from adapters.sqlalchemy.providers import PROVIDERS_FOR_RUN, SqlProviderRepository
@@ -105,6 +106,7 @@ class SqlUnitOfWork:
     ticket_systems: SqlTicketSystemRepository
     webhook_receipts: SqlWebhookReceiptRepository
     deliveries: SqlDeliveryRepository
+    mcp_servers: SqlMcpServerRepository
 
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
@@ -139,6 +141,7 @@ class SqlUnitOfWork:
         self.ticket_systems = SqlTicketSystemRepository(session)
         self.webhook_receipts = SqlWebhookReceiptRepository(session)
         self.deliveries = SqlDeliveryRepository(session)
+        self.mcp_servers = SqlMcpServerRepository(session)
         return self
 
     async def __aexit__(

@@ -3,16 +3,22 @@
 from dataclasses import dataclass, field
 from typing import Literal
 
+from application.ports.llm_tools import ToolCall, ToolSpec
 from domain.errors import InvalidValue
 
-Role = Literal["system", "user", "assistant"]
+Role = Literal["system", "user", "assistant", "tool"]
 KeyStatus = Literal["active", "invalid", "revoked"]
 
 
 @dataclass(frozen=True, slots=True)
 class ChatMessage:
+    """`tool_calls`: what an assistant message asked for; `tool_call_id`: the call a
+    `tool` message answers."""
+
     role: Role
     content: str
+    tool_calls: tuple[ToolCall, ...] = ()
+    tool_call_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,6 +31,7 @@ class ChatRequest:
     temperature: float = 0.7
     max_tokens: int | None = None
     api_key: str | None = field(default=None, repr=False)
+    tools: tuple[ToolSpec, ...] = ()  # offered to the model; none: a plain completion
 
     def __post_init__(self) -> None:
         if not self.model:
@@ -54,6 +61,7 @@ class ChatResult:
     model: str
     usage: Usage
     cost: float | None = None
+    tool_calls: tuple[ToolCall, ...] = ()  # the model asks for these before it answers
 
 
 @dataclass(frozen=True, slots=True)

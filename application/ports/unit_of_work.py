@@ -7,6 +7,7 @@ from application.ports.api_key_repository import ApiKeyRepository
 from application.ports.delivery_repository import DeliveryRepository
 from application.ports.execution_repository import ExecutionRepository
 from application.ports.idempotency_repository import IdempotencyRepository
+from application.ports.mcp_server_repository import McpServerRepository
 from application.ports.orphan_repository import OrphanRepository
 from application.ports.provider_repository import ProviderRepository
 from application.ports.tenant_repository import TenantRepository
@@ -57,6 +58,7 @@ class UnitOfWork(Protocol):
 
     @property
     def deliveries(self) -> DeliveryRepository: ...
+    def mcp_servers(self) -> McpServerRepository: ...
 
     async def __aenter__(self) -> Self: ...
 

@@ -24,6 +24,18 @@ class NewAgent:
     use_byok: bool = False
     provider_id: uuid.UUID | None = None
     status: AgentStatus = AgentStatus.ACTIVE
+    mcp_server_ids: tuple[uuid.UUID, ...] = ()
+
+
+async def _check_mcp_servers(uow: UnitOfWork, tenant_id: uuid.UUID, ids: object) -> None:
+    """Every id must name one of the tenant's own MCP servers (another tenant's is as
+    unknown as one that never existed)."""
+    if not isinstance(ids, tuple) or not ids:
+        return
+    known = {s.id for s, _ in await uow.mcp_servers.list_by_ids(ids) if s.tenant_id == tenant_id}
+    missing = [i for i in ids if i not in known]
+    if missing:
+        raise InvalidValue("mcp_server_ids", f"{missing[0]} is not an MCP server of this tenant")
 
 
 async def _check_provider(uow: UnitOfWork, tenant_id: uuid.UUID, provider_id: object) -> None:
@@ -42,6 +54,7 @@ class CreateAgent:
     async def __call__(self, principal: Principal, new: NewAgent) -> Agent:
         tenant_id = principal.acting_tenant(new.tenant_id)
         await _check_provider(self._uow, tenant_id, new.provider_id)
+        await _check_mcp_servers(self._uow, tenant_id, new.mcp_server_ids)
         now = self._clock.now()
         agent = Agent(
             id=new_id(),
@@ -56,6 +69,7 @@ class CreateAgent:
             use_byok=new.use_byok,
             provider_id=new.provider_id,
             status=new.status,
+            mcp_server_ids=new.mcp_server_ids,
         )
         # An unknown tenant is refused by the store (foreign key), not by a racy pre-check.
         await self._uow.agents.add(agent)
@@ -99,6 +113,8 @@ class UpdateAgent:
         agent = await GetAgent(self._uow)(principal, agent_id)
         if "provider_id" in changes:
             await _check_provider(self._uow, agent.tenant_id, changes["provider_id"])
+        if "mcp_server_ids" in changes:
+            await _check_mcp_servers(self._uow, agent.tenant_id, changes["mcp_server_ids"])
         agent.update(dict(changes), self._clock.now())
         await self._uow.agents.update(agent)
         await self._uow.commit()

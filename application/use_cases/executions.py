@@ -11,11 +11,14 @@ from application.ports.unit_of_work import UnitOfWork
 from application.use_cases.agents import GetAgent
 from application.use_cases.provider_secrets import open_virtual_key
 from application.use_cases.services import LlmServices
+from application.use_cases.tool_loop import ToolLoop
+from application.use_cases.toolset import Toolset, load_toolset
 from domain.agent import Agent
 from domain.errors import Conflict, NotFound, Refused
 from domain.execution import AgentSnapshot, Execution, ExecutionStatus, TokenUsage
 from domain.ids import new_id
 from domain.principal import Principal
+from domain.tool_call import ToolCallRecord
 
 
 def chat_request(agent: Agent, user_input: str, model: str, key: str | None) -> ChatRequest:
@@ -48,6 +51,13 @@ async def route_for(
     return chosen.deployment_name, open_virtual_key(box, chosen, secrets), chosen.id
 
 
+async def tools_for(uow: UnitOfWork, services: LlmServices, agent: Agent) -> Toolset:
+    """The agent's MCP tools for this run (no read at all for an agent without servers)."""
+    if services.mcp is None:
+        return Toolset()
+    return await load_toolset(uow, services.box, agent)
+
+
 class ExecuteAgent:
     """POST /api/agents/execute. The request's unit of work ends (and gives its connection
     back) before the gateway call; the result is stored by a second one."""
@@ -60,6 +70,7 @@ class ExecuteAgent:
         if not agent.is_runnable:
             raise Conflict(f"Agent is {agent.status.value}; only active agents run")
         model, key, provider_id = await route_for(self._uow, self._s.box, agent)
+        toolset = await tools_for(self._uow, self._s, agent)
         execution = Execution(
             id=new_id(),
             tenant_id=agent.tenant_id,
@@ -73,8 +84,9 @@ class ExecuteAgent:
         await self._uow.executions.add(execution)
         await self._uow.commit()
         failure: BaseException | None = None
+        calls: list[ToolCallRecord] = []
         try:
-            result = await self._s.gateway.chat(request)
+            result = await ToolLoop(self._s.gateway, self._s.mcp).run(request, toolset, calls)
         except BaseException as exc:  # whatever stops the call, the run must not stay running
             failure = exc
             message = str(exc) if isinstance(exc, GatewayError) else "The run was interrupted"
@@ -90,6 +102,7 @@ class ExecuteAgent:
                 result.usage.total_tokens,
             )
             execution.succeed(result.content, result.model, usage, result.cost, self._s.clock.now())
+        execution.tool_calls = tuple(calls)
         # Shielded: a client that hangs up (task cancelled) still gets its run recorded.
         await asyncio.shield(self._record(principal, execution))
         if failure is not None:

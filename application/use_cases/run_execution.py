@@ -14,11 +14,14 @@ from datetime import timedelta
 
 from application.gateway_errors import GatewayError, GatewayTimeout
 from application.ports.llm_types import ChatRequest, ChatResult
-from application.use_cases.executions import chat_request, route_for
+from application.use_cases.executions import chat_request, route_for, tools_for
 from application.use_cases.services import LlmServices
+from application.use_cases.tool_loop import ToolLoop
+from application.use_cases.toolset import Toolset
 from domain.errors import LeaseLost, Refused
 from domain.execution import Execution, TokenUsage
 from domain.principal import Principal
+from domain.tool_call import ToolCallRecord
 
 log = logging.getLogger("agentkeel.worker")
 
@@ -50,9 +53,9 @@ class RunQueuedExecution:
         prepared = await self._claim(scope, execution_id)
         if prepared is None:
             return
-        execution, request = prepared
+        execution, request, toolset = prepared
         if request is not None:
-            await self._run(scope, execution, request)
+            await self._run(scope, execution, request, toolset)
         recorded = await self._record(scope, execution)
         if recorded and execution.callback_url is not None and self._after_finish is not None:
             try:
@@ -62,7 +65,7 @@ class RunQueuedExecution:
 
     async def _claim(
         self, scope: Principal, execution_id: uuid.UUID
-    ) -> tuple[Execution, ChatRequest | None] | None:
+    ) -> tuple[Execution, ChatRequest | None, Toolset] | None:
         now = self._s.clock.now()
         async with self._s.uow_factory() as uow:
             await uow.scope_to(scope)
@@ -72,20 +75,25 @@ class RunQueuedExecution:
             if execution is None:
                 return None  # finished, cancelled, or another worker holds it: a no-op
             agent = await uow.agents.get(execution.agent_id)
-            request = None
+            request, toolset = None, Toolset()
             if agent is None or not agent.is_runnable:
                 execution.fail("The agent was deleted or is not active any more", now)
             else:
                 try:
                     model, key, _ = await route_for(uow, self._s.box, agent)
                     request = chat_request(agent, execution.input, model, key)
+                    toolset = await tools_for(uow, self._s, agent)
                 except Refused as exc:
                     execution.fail(str(exc), now)
             await uow.commit()
-        return execution, request
+        return execution, request, toolset
 
-    async def _run(self, scope: Principal, execution: Execution, request: ChatRequest) -> None:
-        call = asyncio.ensure_future(self._s.gateway.chat(request))
+    async def _run(
+        self, scope: Principal, execution: Execution, request: ChatRequest, toolset: Toolset
+    ) -> None:
+        calls: list[ToolCallRecord] = []
+        loop = ToolLoop(self._s.gateway, self._s.mcp)
+        call = asyncio.ensure_future(loop.run(request, toolset, calls))
         try:
             while True:
                 done, _ = await asyncio.wait({call}, timeout=self._lease.heartbeat.total_seconds())
@@ -105,6 +113,7 @@ class RunQueuedExecution:
         finally:
             if not call.done():
                 call.cancel()
+            execution.tool_calls = tuple(calls)
         usage = TokenUsage(
             result.usage.prompt_tokens, result.usage.completion_tokens, result.usage.total_tokens
         )

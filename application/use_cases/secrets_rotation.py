@@ -7,10 +7,12 @@ killed midway loses nothing: the next run skips what is already on the current k
 import uuid
 from collections.abc import Callable
 
+from application.ports.mcp_server_repository import SealedEnv
 from application.ports.provider_repository import ProviderSecrets
 from application.ports.secret_box import SecretBox
 from application.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
 from application.use_cases.gateway_binding import orphan_key_context
+from application.use_cases.mcp_secrets import env_needs_reseal, reseal_env
 from application.use_cases.provider_secrets import needs_reseal, reseal
 from application.use_cases.webhook_secrets_rotation import rotate_webhook_material
 from domain.principal import CONSOLE_OPERATOR
@@ -47,7 +49,7 @@ class RotateSecrets:
             if self._progress is not None:
                 self._progress(seen, resealed)
         resealed += await rotate_webhook_material(self._uow_factory, self._box, self._batch_size)
-        return resealed + await self._rotate_orphans()
+        return resealed + await self._rotate_orphans() + await self._rotate_mcp_servers()
 
     async def _reseal_provider(
         self, uow: UnitOfWork, provider: LlmProvider, secrets: ProviderSecrets
@@ -80,3 +82,24 @@ class RotateSecrets:
                         resealed += 1
             await uow.commit()
         return resealed
+
+    async def _rotate_mcp_servers(self) -> int:
+        """MCP servers' env_vars, batch by batch; a compare-and-swap as for providers."""
+        resealed = 0
+        after: uuid.UUID | None = None
+        while True:
+            async with self._uow_factory() as uow:
+                await uow.scope_to(CONSOLE_OPERATOR)
+                batch = await uow.mcp_servers.list_sealed(after, self._batch_size)
+                for server, env in batch:
+                    current: SealedEnv | None = env
+                    while current is not None and env_needs_reseal(self._box, current):
+                        fresh = reseal_env(self._box, server, current)
+                        if await uow.mcp_servers.replace_env(server.id, current, fresh):
+                            resealed += 1
+                            break
+                        current = await uow.mcp_servers.sealed_env(server.id)
+                await uow.commit()
+            if not batch:
+                return resealed
+            after = batch[-1][0].id

@@ -4,6 +4,7 @@ from application.ports.clock import Clock
 from application.ports.llm_gateway import LlmGateway
 from application.ports.secret_box import SecretBox
 from application.ports.unit_of_work import UnitOfWorkFactory
+from application.use_cases.mcp_services import McpServices
 
 
 @dataclass(frozen=True)
@@ -16,3 +17,5 @@ class LlmServices:
     # A second unit of work: for what must outlive the request's transaction (results of a
     # gateway call made after it ended, orphans recorded while it rolls back).
     uow_factory: UnitOfWorkFactory
+    # MCP servers' tools for agents that list some; None: runs offer no tools.
+    mcp: McpServices | None = None

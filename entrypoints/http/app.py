@@ -17,6 +17,7 @@ from entrypoints.http.routes import (
     deliveries,
     executions,
     health,
+    mcp_servers,
     metrics,
     providers,
     tenants,
@@ -48,6 +49,7 @@ API = Router(
         *executions.ROUTES,
         *ticket_settings.ROUTES,
         *deliveries.ROUTES,
+        *mcp_servers.ROUTES,
     ],
 )
 

@@ -25,6 +25,7 @@ from application.gateway_errors import (
     GatewayTimeout,
     InvalidProviderKey,
     RateLimited,
+    ToolStepsExhausted,
     UnknownVirtualKey,
 )
 from application.use_cases.providers import OldKeyNotRevoked
@@ -166,6 +167,7 @@ GATEWAY_ERRORS: dict[type[GatewayError], tuple[int, str]] = {
     InvalidProviderKey: (502, "The LLM provider rejected the API key"),
     UnknownVirtualKey: (502, "The gateway no longer knows this virtual key; rotate the provider"),
     OldKeyNotRevoked: (502, "Rotated, but the old virtual key is not revoked yet; it is retried"),
+    ToolStepsExhausted: (502, "The model kept asking for tools past the run's step limit"),
     GatewayError: (502, "The LLM gateway failed"),
 }
 

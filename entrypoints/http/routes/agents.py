@@ -31,6 +31,7 @@ async def create_agent(request: Req, data: JSONBody[AgentCreate]) -> AgentOut:
         use_byok=data.use_byok,
         provider_id=data.provider_id,
         status=data.status,
+        mcp_server_ids=tuple(data.mcp_server_ids),
     )
     async with caller_scope(request) as (uow, principal, deps):
         return AgentOut.of(await CreateAgent(uow, deps.clock)(principal, new))

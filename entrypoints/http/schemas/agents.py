@@ -7,6 +7,7 @@ from msgspec import UNSET, Meta, Struct, UnsetType
 from domain.agent import (
     DEFAULT_MODEL,
     DEFAULT_TEMPERATURE,
+    MAX_MCP_SERVERS,
     MAX_MODEL_NAME_LENGTH,
     MAX_SYSTEM_PROMPT_LENGTH,
     MAX_TOKENS_LIMIT,
@@ -19,6 +20,7 @@ SystemPrompt = Annotated[str, Meta(max_length=MAX_SYSTEM_PROMPT_LENGTH)]
 Model = Annotated[str, Meta(min_length=1, max_length=MAX_MODEL_NAME_LENGTH)]
 Temperature = Annotated[float, Meta(ge=0, le=2)]
 MaxTokens = Annotated[int, Meta(ge=1, le=MAX_TOKENS_LIMIT)]
+McpServerIds = Annotated[list[uuid.UUID], Meta(max_length=MAX_MCP_SERVERS)]
 
 
 class AgentCreate(Struct, forbid_unknown_fields=True):
@@ -31,6 +33,7 @@ class AgentCreate(Struct, forbid_unknown_fields=True):
     use_byok: bool = False
     provider_id: uuid.UUID | None = None
     status: AgentStatus = AgentStatus.ACTIVE
+    mcp_server_ids: McpServerIds = []
 
 
 class AgentPatch(Struct, forbid_unknown_fields=True):
@@ -42,11 +45,15 @@ class AgentPatch(Struct, forbid_unknown_fields=True):
     use_byok: bool | UnsetType = UNSET
     provider_id: uuid.UUID | None | UnsetType = UNSET
     status: AgentStatus | UnsetType = UNSET
+    mcp_server_ids: McpServerIds | UnsetType = UNSET
 
     def changes(self) -> dict[str, object]:
         """Only the fields the caller sent."""
         sent = ((name, getattr(self, name)) for name in self.__struct_fields__)
-        return {name: value for name, value in sent if value is not UNSET}
+        changes = {name: value for name, value in sent if value is not UNSET}
+        if "mcp_server_ids" in changes:
+            changes["mcp_server_ids"] = tuple(self.mcp_server_ids or ())
+        return changes
 
 
 class AgentOut(Struct):
@@ -60,6 +67,7 @@ class AgentOut(Struct):
     use_byok: bool
     provider_id: uuid.UUID | None
     status: AgentStatus
+    mcp_server_ids: list[uuid.UUID]
     created_at: datetime
     updated_at: datetime
 
@@ -76,6 +84,7 @@ class AgentOut(Struct):
             use_byok=agent.use_byok,
             provider_id=agent.provider_id,
             status=agent.status,
+            mcp_server_ids=list(agent.mcp_server_ids),
             created_at=agent.created_at,
             updated_at=agent.updated_at,
         )

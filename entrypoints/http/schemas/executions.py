@@ -1,6 +1,6 @@
 import uuid
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from msgspec import Meta, Struct
 
@@ -43,6 +43,16 @@ class ExecutedOut(Struct):
     latency_ms: int | None
 
 
+class ToolCallOut(Struct):
+    step: int
+    tool: str
+    server_id: uuid.UUID | None
+    arguments: Any
+    duration_ms: int
+    result_size: int
+    error: str | None
+
+
 class ExecutionOut(Struct):
     id: uuid.UUID
     agent_id: uuid.UUID
@@ -60,6 +70,7 @@ class ExecutionOut(Struct):
     finished_at: datetime | None
     attempts: int
     cancel_requested: bool
+    tool_calls: list[ToolCallOut]
     # A ticket webhook's job: how writing the result back to the ticket went (GET one only).
     ticket_writeback: WriteBackOut | None = None
 
@@ -82,6 +93,12 @@ class ExecutionOut(Struct):
             finished_at=e.finished_at,
             attempts=e.attempts,
             cancel_requested=e.cancel_requested,
+            tool_calls=[
+                ToolCallOut(
+                    c.step, c.tool, c.server_id, c.arguments, c.duration_ms, c.result_size, c.error
+                )
+                for c in e.tool_calls
+            ],
         )
 
 
