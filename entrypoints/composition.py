@@ -11,6 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.dramatiq_queue.broker import dead_letter_count, make_broker
 from adapters.litellm.gateway import LiteLlmGateway
+from adapters.mcp.connector import SdkMcpConnector
+from adapters.mcp.policy import OperatorMcpPolicy
 from adapters.nacl.key_file import load_or_create_key_file
 from adapters.nacl.secret_box import NaclSecretBox
 from adapters.net.ssrf import SsrfUrlGuard
@@ -23,6 +25,7 @@ from adapters.system import SecretsTokenGenerator, SystemClock
 from application.ports.job_queue import JobQueue
 from application.ports.llm_gateway import LlmGateway
 from application.ports.secret_box import SecretBox
+from application.use_cases.mcp_services import McpServices, ToolLimits
 from application.use_cases.queued_executions import REQUEUE_AFTER
 from application.use_cases.services import LlmServices
 from entrypoints.embedded_postgres import start_embedded_postgres
@@ -83,6 +86,19 @@ def llm_gateway(settings: Settings) -> LlmGateway:
     return SandboxLlmGateway()
 
 
+def mcp_services(settings: Settings) -> McpServices:
+    """The SDK connector under the operator's policy (allowlist, private URLs), bounded."""
+    policy = OperatorMcpPolicy(
+        settings.mcp_stdio_commands, allow_private_urls=settings.mcp_allow_private_urls
+    )
+    limits = ToolLimits(
+        max_steps=settings.mcp_max_tool_steps,
+        call_timeout_s=settings.mcp_tool_timeout_s,
+        connect_timeout_s=settings.mcp_connect_timeout_s,
+    )
+    return McpServices(SdkMcpConnector(policy), policy, limits)
+
+
 def broker(settings: Settings) -> RedisBroker:
     """AGENTKEEL_REDIS_URL, else the embedded redis-server (see `embedded_redis`)."""
     url = settings.redis_url or start_embedded_redis(settings.data_dir)
@@ -111,6 +127,7 @@ def http_dependencies(
     metrics_public: bool = False,
     requeue_after: timedelta = REQUEUE_AFTER,
     allow_private_callbacks: bool = False,
+    mcp: McpServices | None = None,
 ) -> HttpDependencies:
     async def readiness() -> dict[str, str]:
         checks = {"database": "ok"}
@@ -136,7 +153,7 @@ def http_dependencies(
         clock=clock,
         tokens=SecretsTokenGenerator(),
         readiness=readiness,
-        llm=LlmServices(gateway=gateway, box=box, clock=clock, uow_factory=uow_factory),
+        llm=LlmServices(gateway=gateway, box=box, clock=clock, uow_factory=uow_factory, mcp=mcp),
         queue=queue,
         metrics_public=metrics_public,
         requeue_after=requeue_after,

@@ -25,6 +25,12 @@ class Settings:
     metrics_public: bool = False
     allow_private_callbacks: bool = False
     delivery_first_retry_s: float = 10.0
+    mcp_stdio_commands: tuple[str, ...] = ()
+    mcp_allow_private_urls: bool = False
+    mcp_max_tool_steps: int = 8
+    mcp_tool_timeout_s: float = 30.0
+    mcp_connect_timeout_s: float = 10.0
+    mcp_check_interval_s: float = 300.0
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> "Settings":
@@ -49,6 +55,17 @@ class Settings:
             allow_private_callbacks=(env.get("AGENTKEEL_ALLOW_PRIVATE_CALLBACKS") or "").lower()
             == "true",
             delivery_first_retry_s=float(env.get("AGENTKEEL_DELIVERY_FIRST_RETRY_S") or 10),
+            mcp_stdio_commands=tuple(
+                c.strip()
+                for c in (env.get("AGENTKEEL_MCP_STDIO_COMMANDS") or "").split(",")
+                if c.strip()
+            ),
+            mcp_allow_private_urls=(env.get("AGENTKEEL_MCP_ALLOW_PRIVATE_URLS") or "").lower()
+            == "true",
+            mcp_max_tool_steps=int(env.get("AGENTKEEL_MCP_MAX_TOOL_STEPS") or 8),
+            mcp_tool_timeout_s=float(env.get("AGENTKEEL_MCP_TOOL_TIMEOUT_S") or 30),
+            mcp_connect_timeout_s=float(env.get("AGENTKEEL_MCP_CONNECT_TIMEOUT_S") or 10),
+            mcp_check_interval_s=float(env.get("AGENTKEEL_MCP_CHECK_INTERVAL_S") or 300),
         )
 
     @property

@@ -72,7 +72,7 @@ class InMemoryMcpServerRepository:
             and (r.server.last_checked_at is None or r.server.last_checked_at < before)
         ]
         due.sort(key=lambda r: (r.server.last_checked_at is not None, r.server.last_checked_at))
-        claimed = []
+        claimed: list[tuple[McpServer, SealedEnv]] = []
         for row in due[:limit]:
             row.server.last_checked_at = now
             self._t.mcp_servers.put(row)
@@ -83,7 +83,10 @@ class InMemoryMcpServerRepository:
         self, after: uuid.UUID | None, limit: int
     ) -> list[tuple[McpServer, SealedEnv]]:
         rows = sorted(self._t.mcp_servers.rows(), key=lambda r: r.id)
-        return [(r.server, r.env) for r in rows if after is None or r.id > after][:limit]
+        found: list[tuple[McpServer, SealedEnv]] = [
+            (r.server, r.env) for r in rows if after is None or r.id > after
+        ]
+        return found[:limit]
 
     async def replace_env(self, server_id: uuid.UUID, old: SealedEnv, new: SealedEnv) -> bool:
         row = self._t.mcp_servers.get(server_id)

@@ -13,6 +13,7 @@ from entrypoints.composition import (
     database_urls,
     http_dependencies,
     llm_gateway,
+    mcp_services,
     runtime_engine,
     secret_box,
 )
@@ -36,6 +37,7 @@ def build_app(urls: DatabaseUrls, settings: Settings) -> Litestar:
         metrics_public=settings.metrics_public,
         requeue_after=timedelta(seconds=settings.requeue_after_s),
         allow_private_callbacks=settings.allow_private_callbacks,
+        mcp=mcp_services(settings),
     )
     app = create_app(deps)
     app.on_shutdown.append(engine.dispose)

@@ -22,10 +22,11 @@ from adapters.sqlalchemy.engine import create_runtime_engine
 from adapters.sqlalchemy.unit_of_work import SqlUnitOfWork
 from adapters.system import SystemClock
 from application.use_cases.deliveries import AttemptDelivery, DispatchDeliveries
+from application.use_cases.mcp_checks import RecheckMcpServers
 from application.use_cases.reaper import ReapExecutions
 from application.use_cases.run_execution import Lease, RunQueuedExecution
 from application.use_cases.services import LlmServices
-from entrypoints.composition import DatabaseUrls, llm_gateway, secret_box
+from entrypoints.composition import DatabaseUrls, llm_gateway, mcp_services, secret_box
 from entrypoints.settings import Settings
 from entrypoints.worker.deliveries import delivery_services
 
@@ -41,6 +42,7 @@ class WorkerRuntime:
         self._worker: dramatiq.Worker | None = None
         self._stop = threading.Event()
         self._reaper: threading.Thread | None = None
+        self._mcp_health: threading.Thread | None = None
         self._closers: list[Callable[[], Awaitable[None]]] = []
 
     def start(self) -> None:
@@ -56,6 +58,7 @@ class WorkerRuntime:
             box=secret_box(settings),
             clock=SystemClock(),
             uow_factory=lambda: SqlUnitOfWork(engine),
+            mcp=mcp_services(settings),
         )
         lease = Lease(
             timedelta(seconds=settings.worker_lease_s),
@@ -74,14 +77,19 @@ class WorkerRuntime:
         self._worker.start()
         self._reaper = threading.Thread(target=self._reap_forever, name="reaper", daemon=True)
         self._reaper.start()
+        self._mcp_health = threading.Thread(
+            target=asyncio.run, args=(self._mcp_health_loop(),), name="mcp-health", daemon=True
+        )
+        self._mcp_health.start()
         log.info("worker %s: %d threads", self.worker_id, self._threads)
 
     def stop(self) -> None:
         self._stop.set()
         if self._worker is not None:
             self._worker.stop()
-        if self._reaper is not None:
-            self._reaper.join(timeout=10)
+        for thread in (self._reaper, self._mcp_health):
+            if thread is not None:
+                thread.join(timeout=10)
         # A thread of its own: stop() is also called from the HTTP server's running loop
         # (embedded mode), where no other loop may run.
         closing = threading.Thread(target=asyncio.run, args=(self._close(),), name="closing")
@@ -125,3 +133,32 @@ class WorkerRuntime:
                 await close()
             await queue.aclose()
             await engine.dispose()
+
+    async def _mcp_health_loop(self) -> None:
+        """Active MCP servers are checked again every AGENTKEEL_MCP_CHECK_INTERVAL_S: one
+        that stopped answering turns `error` and its tools stop being offered."""
+        settings = self._settings
+        engine = create_runtime_engine(self._urls.runtime, pool_size=1)
+        gateway = llm_gateway(settings)  # unused by checks; LlmServices carries one
+        services = LlmServices(
+            gateway=gateway,
+            box=secret_box(settings),
+            clock=SystemClock(),
+            uow_factory=lambda: SqlUnitOfWork(engine),
+            mcp=mcp_services(settings),
+        )
+        interval = settings.mcp_check_interval_s
+        recheck = RecheckMcpServers(services, timedelta(seconds=interval))
+        try:
+            while not self._stop.is_set():
+                try:
+                    while await recheck() and not self._stop.is_set():
+                        pass  # a full batch: more may be due
+                except Exception:
+                    log.exception("MCP health pass failed; retrying next interval")
+                await asyncio.to_thread(self._stop.wait, min(interval, 60.0))
+        finally:
+            await engine.dispose()
+            close = getattr(gateway, "aclose", None)
+            if close is not None:
+                await close()

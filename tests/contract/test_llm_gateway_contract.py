@@ -8,7 +8,7 @@ downloaded here, so key management is covered by respx only.
 
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -17,6 +17,7 @@ import respx
 
 from adapters.fake_llm.gateway import FakeLlmGateway
 from adapters.litellm.gateway import LiteLlmGateway
+from adapters.litellm.tool_format import message_json
 from adapters.sandbox_llm.gateway import SandboxLlmGateway
 from application.gateway_errors import BudgetExceeded, GatewayError, UnknownVirtualKey
 from application.ports.llm_gateway import LlmGateway
@@ -38,7 +39,7 @@ def _fake_sent(fake: FakeLlmGateway) -> list[dict[str, Any]]:
     fields = ("model", "temperature", "max_tokens")
     return [
         {name: getattr(call, name) for name in fields}
-        | {"messages": [asdict(message) for message in call.messages]}
+        | {"messages": [message_json(message) for message in call.messages]}
         for call in fake.calls
     ]
 

@@ -18,6 +18,7 @@ import pytest
 
 from adapters.litellm.gateway import LiteLlmGateway
 from application.gateway_errors import GatewayError
+from application.ports.llm_tools import ToolSpec
 from application.ports.llm_types import ChatMessage, ChatRequest
 from tests.support.processes import free_port
 
@@ -30,6 +31,17 @@ model_list:
       model: openai/gpt-4o-mini
       api_key: sk-not-a-real-provider-key
       mock_response: "Hello from the mock"
+  - model_name: mock-tools
+    litellm_params:
+      model: openai/gpt-4o-mini
+      api_key: sk-not-a-real-provider-key
+      mock_response: ""
+      mock_tool_calls:
+        - id: call_mock_1
+          type: function
+          function:
+            name: ticket_status
+            arguments: '{{"ticket_id": "T-42"}}'
 general_settings:
   master_key: {master}
 """
@@ -102,3 +114,32 @@ async def test_errors_from_a_real_proxy_are_gateway_errors(proxy_url: str) -> No
     finally:
         await wrong_key.aclose()
         await unknown_model.aclose()
+
+
+async def test_one_tool_call_round_trip_through_a_real_proxy(proxy_url: str) -> None:
+    """Tools go out and tool calls come back in LiteLLM's (OpenAI's) format; the tool's
+    result, sent back as a `tool` message after the assistant's call, is accepted."""
+    tool = ToolSpec(
+        "ticket_status",
+        "Look up a ticket",
+        {"type": "object", "properties": {"ticket_id": {"type": "string"}}},
+    )
+    ask = ChatRequest("mock-tools", (ChatMessage("user", "status of T-42?"),), tools=(tool,))
+    gateway = LiteLlmGateway(proxy_url, MASTER_KEY, timeout_s=30)
+    try:
+        first = await gateway.chat(ask)
+        assert [(c.id, c.name, c.arguments) for c in first.tool_calls] == [
+            ("call_mock_1", "ticket_status", '{"ticket_id": "T-42"}')
+        ]
+        follow_up = (
+            *ask.messages,
+            ChatMessage("assistant", "", first.tool_calls),
+            ChatMessage("tool", "ticket T-42 is OPEN", tool_call_id="call_mock_1"),
+        )
+        second = await gateway.chat(
+            ChatRequest("mock-gpt", follow_up, tools=(tool,), max_tokens=50)
+        )
+    finally:
+        await gateway.aclose()
+    assert second.content == "Hello from the mock"
+    assert second.tool_calls == ()

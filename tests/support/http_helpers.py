@@ -25,6 +25,7 @@ AGENT_FIELDS = {
     "use_byok",
     "provider_id",
     "status",
+    "mcp_server_ids",
     "created_at",
     "updated_at",
 }
