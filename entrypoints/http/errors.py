@@ -107,7 +107,7 @@ def _loc(source: str, key: str, message: str) -> list[str]:
     loc = [source or "body"]
     named = _FIELD_IN_MESSAGE.search(message)
     if key and key != "data":
-        loc.extend(part for part in re.split(r"\.|\[\.\.\.\]", key) if part)
+        loc.extend(part for part in re.split(r"\.|\[\d+\]|\[\.\.\.\]", key) if part)
     if named:
         loc.append(named.group(1))
     return loc

@@ -11,11 +11,13 @@ from adapters.in_memory.store import InMemoryStore
 from adapters.in_memory.unit_of_work import InMemoryUnitOfWork
 from adapters.nacl.secret_box import NaclSecretBox
 from adapters.system import SecretsTokenGenerator, SystemClock
+from application.use_cases.mcp_services import McpServices
 from application.use_cases.services import LlmServices
 from domain.api_key import OPERATOR_TOKEN_PREFIX, ApiKey
 from domain.ids import new_id
 from entrypoints.http.app import create_app
 from entrypoints.http.dependencies import HttpDependencies
+from tests.support.mcp.world import mcp_services_for_tests
 
 
 @dataclass
@@ -31,7 +33,8 @@ class InMemoryApp:
         return {"Authorization": f"Bearer {self.operator_key}"}
 
 
-def in_memory_app() -> InMemoryApp:
+def in_memory_app(mcp: McpServices | None = None) -> InMemoryApp:
+    """`mcp`: the real SDK connector under a test policy unless given."""
     store = InMemoryStore()
 
     async def ready() -> dict[str, str]:
@@ -55,7 +58,13 @@ def in_memory_app() -> InMemoryApp:
         clock=clock,
         tokens=SecretsTokenGenerator(),
         readiness=ready,
-        llm=LlmServices(gateway=gateway, box=box, clock=clock, uow_factory=uow_factory),
+        llm=LlmServices(
+            gateway=gateway,
+            box=box,
+            clock=clock,
+            uow_factory=uow_factory,
+            mcp=mcp or mcp_services_for_tests(),
+        ),
         queue=queue,
     )
     return InMemoryApp(create_app(deps), store, token, gateway, queue)

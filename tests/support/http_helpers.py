@@ -11,6 +11,7 @@ import httpx
 from litestar.testing import TestClient
 
 from adapters.in_memory.store import InMemoryStore
+from application.use_cases.mcp_services import McpServices
 from tests.support.http_app import InMemoryApp, in_memory_app
 
 TENANT_FIELDS = {"id", "name", "admin_email", "ticket_agent_id", "created_at", "updated_at"}
@@ -83,8 +84,8 @@ class Api:
 
 
 @contextmanager
-def open_api() -> Iterator[Api]:
-    env = in_memory_app()
+def open_api(mcp: McpServices | None = None) -> Iterator[Api]:
+    env = in_memory_app(mcp)
     with TestClient(env.app) as client:
         yield Api(client, env)
 

@@ -15,8 +15,10 @@ from adapters.system import SecretsTokenGenerator, SystemClock
 from application.ports.job_queue import JobQueue
 from application.ports.llm_gateway import LlmGateway
 from application.use_cases.api_keys import IssueOperatorKey
+from application.use_cases.mcp_services import McpServices
 from entrypoints.composition import http_dependencies
 from entrypoints.http.app import create_app
+from tests.support.mcp.world import mcp_services_for_tests
 
 
 async def issue_operator_key(engine: AsyncEngine) -> str:
@@ -31,12 +33,20 @@ TEST_SECRET_KEYS = "test:" + base64.b64encode(bytes(range(32))).decode()
 
 @asynccontextmanager
 async def sql_client(
-    engine: AsyncEngine, gateway: LlmGateway | None = None, queue: JobQueue | None = None
+    engine: AsyncEngine,
+    gateway: LlmGateway | None = None,
+    queue: JobQueue | None = None,
+    mcp: McpServices | None = None,
 ) -> AsyncIterator[httpx.AsyncClient]:
     box = NaclSecretBox.from_env_value(TEST_SECRET_KEYS)
-    app = create_app(
-        http_dependencies(engine, gateway or FakeLlmGateway(), box, queue or InMemoryJobQueue())
+    deps = http_dependencies(
+        engine,
+        gateway or FakeLlmGateway(),
+        box,
+        queue or InMemoryJobQueue(),
+        mcp=mcp or mcp_services_for_tests(),
     )
+    app = create_app(deps)
     transport = httpx.ASGITransport(app=app)  # type: ignore[arg-type]
     async with httpx.AsyncClient(transport=transport, base_url="http://agentkeel") as client:
         yield client
