@@ -28,8 +28,8 @@ from domain.ids import new_id
 from domain.provider import LlmProvider
 from entrypoints.composition import http_dependencies
 from entrypoints.http.app import create_app
-from tests.support.mcp.world import mcp_services_for_tests
 from tests.support.factories import NOW, unique
+from tests.support.mcp.world import mcp_services_for_tests
 from tests.support.sql_app import bearer
 
 ADMIN_METHODS = ("register_deployment", "create_virtual_key", "revoke_key", "remove_deployment")
@@ -185,9 +185,7 @@ async def client_with_box(
     engine: AsyncEngine, gateway: LlmGateway, box: SecretBox
 ) -> AsyncIterator[httpx.AsyncClient]:
     """Like `sql_app.sql_client`, with a secret box of the test's choosing."""
-    deps = http_dependencies(
-        engine, gateway, box, InMemoryJobQueue(), mcp=mcp_services_for_tests()
-    )
+    deps = http_dependencies(engine, gateway, box, InMemoryJobQueue(), mcp=mcp_services_for_tests())
     app = create_app(deps)
     transport = httpx.ASGITransport(app=app)  # type: ignore[arg-type]
     async with httpx.AsyncClient(transport=transport, base_url="http://agentkeel") as client:
