@@ -3,7 +3,7 @@ formerly FastMCP). Run as `python -m tests.support.mcp.tool_server [MODE]` (stdi
 build it with `tool_server()` and serve `streamable_http_app()`.
 
 MODE: `ok` (default), `crash` (exits before answering), `hang` (never answers),
-`garbage` (writes non-JSON-RPC lines), `env` (as ok; `show_env` lists its environment).
+`garbage` (writes non-JSON-RPC lines), `leak` (prints its environment to stderr, exits).
 """
 
 import os
@@ -44,6 +44,9 @@ def main(mode: str) -> None:
     if mode == "crash":
         print("fatal: the test server crashed on start", file=sys.stderr, flush=True)
         sys.exit(3)
+    if mode == "leak":
+        print(" ".join(f"{k}={v}" for k, v in os.environ.items()), file=sys.stderr, flush=True)
+        sys.exit(4)
     if mode == "hang":
         time.sleep(3600)
     if mode == "garbage":
