@@ -9,11 +9,13 @@ MODE: `ok` (default), `crash` (exits before answering), `hang` (never answers),
 import os
 import sys
 import time
+from typing import Any
 
-from mcp.server.mcpserver import MCPServer
 
+def tool_server() -> Any:
+    # Imported here: the failing modes start (and fail) without the SDK's import time.
+    from mcp.server.mcpserver import MCPServer
 
-def tool_server() -> MCPServer:
     server = MCPServer("agentkeel-test-tools")
 
     @server.tool(description="Add two integers.")

@@ -1,6 +1,7 @@
 """Real MCP servers for tests: the stdio module run by this interpreter (on the test
 allowlist), and the same server over streamable HTTP on loopback, in a thread."""
 
+import os
 import socket
 import sys
 import threading
@@ -26,7 +27,7 @@ def mcp_services_for_tests(
     *, allow_private_urls: bool = False, commands: tuple[str, ...] = (PYTHON,), **limits: Any
 ) -> McpServices:
     policy = OperatorMcpPolicy(commands, allow_private_urls=allow_private_urls)
-    defaults = {"connect_timeout_s": 8.0, "call_timeout_s": 5.0}
+    defaults = {"connect_timeout_s": 30.0, "call_timeout_s": 5.0}
     return McpServices(SdkMcpConnector(policy), policy, ToolLimits(**(defaults | limits)))
 
 
@@ -66,3 +67,21 @@ def streamable_http_server() -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+
+
+def live_tool_servers() -> list[int]:
+    """Pids of this process's children still running the test tool server (not zombies:
+    a reaped child is gone from /proc)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            cmdline = (entry / "cmdline").read_bytes()
+        except OSError:
+            continue
+        ppid = int(stat.rsplit(")", 1)[1].split()[1])
+        if ppid == os.getpid() and TOOL_MODULE.encode() in cmdline:
+            found.append(int(entry.name))
+    return found
