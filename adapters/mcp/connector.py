@@ -12,12 +12,7 @@ import logging
 import tempfile
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any, TextIO
-
-from mcp import Client
-from mcp.client.sse import sse_client
-from mcp.client.stdio import DEFAULT_INHERITED_ENV_VARS, StdioServerParameters, stdio_client
-from mcp.client.streamable_http import streamable_http_client
+from typing import TYPE_CHECKING, Any, TextIO
 
 from adapters.mcp.describe import describe, redact
 from adapters.mcp.session import SdkMcpSession
@@ -25,6 +20,9 @@ from application.errors import McpUnavailable
 from application.ports.mcp_client import McpTarget, McpTargetPolicy
 from domain.errors import InvalidValue
 from domain.mcp_server import McpTransport
+
+if TYPE_CHECKING:
+    from mcp import Client
 
 _REAP_WAIT_S = 10.0  # the SDK's own shutdown takes at most ~6 s
 _STDERR_TAIL = 600
@@ -38,6 +36,8 @@ logging.getLogger("mcp.client.stdio").addFilter(
 def stdio_environment(configured: dict[str, str]) -> dict[str, str]:
     """Only what the tenant configured. The SDK merges its "safe" defaults (HOME, PATH,
     USER...) from the service's environment under ours; blank ones keep those values out."""
+    from mcp.client.stdio import DEFAULT_INHERITED_ENV_VARS
+
     return {name: "" for name in DEFAULT_INHERITED_ENV_VARS} | configured
 
 
@@ -57,6 +57,12 @@ class SdkMcpConnector:
             raise McpUnavailable(f"refused: {exc.field} {exc.message}") from None
 
     def _transport(self, target: McpTarget, errlog: TextIO, timeout_s: float) -> Any:
+        # The SDK is imported on first use: a process that never talks to an MCP server
+        # (most HTTP workers) does not pay its import time at startup.
+        from mcp.client.sse import sse_client
+        from mcp.client.stdio import StdioServerParameters, stdio_client
+        from mcp.client.streamable_http import streamable_http_client
+
         if target.transport is McpTransport.STDIO:
             params = StdioServerParameters(
                 command=target.command or "",
@@ -84,6 +90,8 @@ class SdkMcpConnector:
             async def on_message(message: object) -> None:
                 if isinstance(message, Exception) and not garbage:
                     garbage.append(describe(message)[:200])
+
+            from mcp import Client
 
             client = Client(
                 self._transport(target, errlog, timeout_s),
@@ -123,7 +131,7 @@ def _connect_failure(exc: BaseException) -> str:
     return f"cannot connect: {text}"
 
 
-async def _own(client: Client, ready: asyncio.Future[None], closing: asyncio.Event) -> None:
+async def _own(client: "Client", ready: asyncio.Future[None], closing: asyncio.Event) -> None:
     try:
         async with client:
             ready.set_result(None)

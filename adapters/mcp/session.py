@@ -3,14 +3,15 @@
 import asyncio
 import json
 from collections.abc import Callable
-from typing import Any
-
-from mcp import Client
+from typing import TYPE_CHECKING, Any
 
 from adapters.mcp.describe import describe
 from application.errors import McpUnavailable
 from application.ports.mcp_client import ToolOutput
 from domain.mcp_server import McpTool
+
+if TYPE_CHECKING:
+    from mcp import Client
 
 MAX_TOOL_PAGES = 20
 MAX_TOOLS = 500
@@ -28,7 +29,7 @@ def _text_of(result: Any) -> str:
 
 
 class SdkMcpSession:
-    def __init__(self, client: Client, stderr_tail: Callable[[], str]) -> None:
+    def __init__(self, client: "Client", stderr_tail: Callable[[], str]) -> None:
         self._client, self._stderr_tail = client, stderr_tail
 
     async def list_tools(self) -> list[McpTool]:

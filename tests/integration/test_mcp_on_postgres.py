@@ -12,12 +12,16 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.fake_llm.gateway import FakeLlmGateway
+from adapters.sqlalchemy import migrate
+from adapters.sqlalchemy.engine import create_runtime_engine
 from adapters.sqlalchemy.unit_of_work import SqlUnitOfWork
 from application.use_cases.mcp_secrets import open_env
 from application.use_cases.secrets_rotation import RotateSecrets
 from domain.principal import CONSOLE_OPERATOR
 from tests.support.llm_helpers import admin_query, box_of, client_with_box, new_tenant
 from tests.support.mcp.world import stdio_server_body
+from tests.support.postgres import scratch_database
+from tests.support.sql_app import bearer, issue_operator_key
 
 pytestmark = pytest.mark.postgres
 SECRET = "tenant-secret-" + uuid.uuid4().hex
@@ -119,20 +123,28 @@ async def test_deleting_the_tenant_deletes_its_servers(
     assert rows == []
 
 
-async def test_secrets_rotate_reseals_env_vars(
-    client: httpx.AsyncClient, operator: dict[str, str], sql_engine: AsyncEngine, migrated_db: str
-) -> None:
-    _, a = await new_tenant(client, operator)
-    server = await _server(client, a, TOKEN=SECRET)
-    new_box = box_of("new", "old")
-    await RotateSecrets(lambda: SqlUnitOfWork(sql_engine), new_box)()
-    [raw] = admin_query(
-        migrated_db, "SELECT env_vars FROM mcp_servers WHERE id = :i", i=server["id"]
-    )
-    assert {v["kid"] for v in raw[0].values()} == {"new"}
-    async with SqlUnitOfWork(sql_engine) as uow:
-        await uow.scope_to(CONSOLE_OPERATOR)
-        entity = await uow.mcp_servers.get(uuid.UUID(server["id"]))
-        sealed = await uow.mcp_servers.sealed_env(uuid.UUID(server["id"]))
+async def test_secrets_rotate_reseals_env_vars(pg_admin_url: str) -> None:
+    # A database of its own: rotation walks every row, and other tests' rows are sealed
+    # under keys this test does not hold.
+    with scratch_database(pg_admin_url) as db:
+        migrate.upgrade(db, db)
+        engine = create_runtime_engine(db, pool_size=2)
+        try:
+            operator = bearer(await issue_operator_key(engine))
+            async with client_with_box(engine, FakeLlmGateway(), box_of("old")) as client:
+                _, a = await new_tenant(client, operator)
+                server = await _server(client, a, TOKEN=SECRET)
+            new_box = box_of("new", "old")
+            assert await RotateSecrets(lambda: SqlUnitOfWork(engine), new_box)() == 1
+            assert await RotateSecrets(lambda: SqlUnitOfWork(engine), new_box)() == 0
+            sql = "SELECT env_vars FROM mcp_servers WHERE id = :i"
+            [raw] = admin_query(db, sql, i=server["id"])
+            assert {v["kid"] for v in raw[0].values()} == {"new"}
+            async with SqlUnitOfWork(engine) as uow:
+                await uow.scope_to(CONSOLE_OPERATOR)
+                entity = await uow.mcp_servers.get(uuid.UUID(server["id"]))
+                sealed = await uow.mcp_servers.sealed_env(uuid.UUID(server["id"]))
+        finally:
+            await engine.dispose()
     assert entity is not None and sealed is not None
     assert open_env(box_of("new"), entity, sealed)["TOKEN"] == SECRET
