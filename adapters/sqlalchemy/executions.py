@@ -1,9 +1,9 @@
-import json
 import uuid
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+from psycopg.types.json import Jsonb
 from sqlalchemy import Integer, bindparam, case, func, insert, literal_column, select, update
 
 from adapters.sqlalchemy.executor import Executor
@@ -51,8 +51,8 @@ def _values(e: Execution) -> dict[str, Any]:
         config_system_prompt_sha256=snap.system_prompt_sha256,
         config_use_byok=snap.use_byok,
         config_provider_id=snap.provider_id,
-        # JSON text: a literal the prepared statements' jsonb parameter takes as it is.
-        tool_calls=json.dumps([c.as_json() for c in e.tool_calls]),
+        # Bound as jsonb by psycopg (these statements bypass SQLAlchemy's type handling).
+        tool_calls=Jsonb([c.as_json() for c in e.tool_calls]),
     )
     return values
 
