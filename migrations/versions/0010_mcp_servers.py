@@ -7,13 +7,13 @@ round trip for a run); deleting a server takes it off every agent (the repositor
 in the same transaction), and the application checks each id is the tenant's own.
 
 Revision ID: 0010
-Revises: 0008
+Revises: 0009
 """
 
 from alembic import op
 
 revision = "0010"
-down_revision = "0008"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 
