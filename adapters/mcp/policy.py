@@ -1,8 +1,9 @@
-"""The operator's MCP policy: an allowlist of stdio commands, and no internal URLs."""
+"""The operator's MCP policy: an allowlist of stdio commands, and no internal URLs (the
+platform's one SSRF rule, adapters/net/ssrf.py over domain/network_policy.py)."""
 
 from collections.abc import Iterable
 
-from adapters.net.private_addresses import RefusedAddress, check_public_url, host_and_port
+from adapters.net.ssrf import RefusedAddress, http_host_and_port, resolve_allowed
 from domain.errors import InvalidValue
 
 
@@ -25,10 +26,18 @@ class OperatorMcpPolicy:
             )
 
     async def check_url(self, url: str) -> None:
+        """Every address the host resolves to must be public. Unlike the callback guard
+        (SsrfUrlGuard), a host that does not resolve is refused too."""
+        host, port = http_host_and_port(url, "url")
+        if self._allow_private:
+            return
         try:
-            if self._allow_private:
-                host_and_port(url)
-            else:
-                await check_public_url(url)
+            await resolve_allowed(host, port, allow_private=False)
         except RefusedAddress as exc:
-            raise InvalidValue("url", str(exc)) from None
+            if exc.unresolved:
+                raise InvalidValue("url", f"host {host!r} does not resolve") from None
+            raise InvalidValue(
+                "url",
+                f"resolves to {exc.address}, {exc.reason} (refused unless the operator sets "
+                "AGENTKEEL_MCP_ALLOW_PRIVATE_URLS=true)",
+            ) from None

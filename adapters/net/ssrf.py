@@ -24,11 +24,22 @@ RESOLVE_TIMEOUT_S = 3.0
 
 
 class RefusedAddress(Exception):
-    """The host resolves to an address the platform may not call (or does not resolve)."""
+    """The host resolves to an address the platform may not call (or does not resolve).
+    `address` and `reason` (set when an address was refused) let a caller word its own
+    message."""
 
-    def __init__(self, message: str, *, unresolved: bool = False) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        unresolved: bool = False,
+        address: IpAddress | None = None,
+        reason: str | None = None,
+    ) -> None:
         super().__init__(message)
         self.unresolved = unresolved
+        self.address = address
+        self.reason = reason
 
 
 async def resolve_allowed(host: str, port: int, *, allow_private: bool) -> list[IpAddress]:
@@ -53,10 +64,23 @@ async def resolve_allowed(host: str, port: int, *, allow_private: bool) -> list[
         for address in addresses:
             reason = refused_address_reason(address)
             if reason is not None:
-                raise RefusedAddress(f"{host} resolves to {reason}")
+                raise RefusedAddress(f"{host} resolves to {reason}", address=address, reason=reason)
     if not addresses:
         raise RefusedAddress(f"{host} does not resolve", unresolved=True)
     return addresses
+
+
+def http_host_and_port(url: str, field: str) -> tuple[str, int]:
+    """The host and port of an http(s) URL (the scheme's port by default); InvalidValue
+    naming `field` for anything else."""
+    try:
+        parts = urlsplit(url)
+        host, port = parts.hostname, parts.port
+    except ValueError:  # e.g. a bracketed host that is no IPv6 address, a bad port
+        raise InvalidValue(field, "is not a valid URL") from None
+    if parts.scheme not in ("http", "https") or not host:
+        raise InvalidValue(field, "must be an http(s) URL with a host")
+    return host, port or (443 if parts.scheme == "https" else 80)
 
 
 class SsrfUrlGuard:
@@ -67,14 +91,7 @@ class SsrfUrlGuard:
         self._allow_private = allow_private
 
     async def check(self, url: str, field: str) -> None:
-        try:
-            parts = urlsplit(url)
-            host, port = parts.hostname, parts.port
-        except ValueError:  # e.g. a bracketed host that is no IPv6 address, a bad port
-            raise InvalidValue(field, "is not a valid URL") from None
-        if parts.scheme not in ("http", "https") or not host:
-            raise InvalidValue(field, "must be an http(s) URL with a host")
-        port = port or (443 if parts.scheme == "https" else 80)
+        host, port = http_host_and_port(url, field)
         try:
             await resolve_allowed(host, port, allow_private=self._allow_private)
         except RefusedAddress as exc:
