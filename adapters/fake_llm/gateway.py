@@ -1,10 +1,14 @@
 """Scriptable `LlmGateway` for unit tests: records requests, fails on demand, echoes."""
 
+import asyncio
 import json
 from collections import deque
+from collections.abc import AsyncIterator
 from typing import Any
 
+from adapters.fake_llm.chunks import pieces
 from adapters.fake_llm.registry import GatewayRegistry
+from application.ports.llm_stream import ChatDelta, ChatStreamItem
 from application.ports.llm_tools import ToolCall
 from application.ports.llm_types import (
     ChatRequest,
@@ -18,7 +22,9 @@ from application.ports.llm_types import (
 class FakeLlmGateway:
     """Answers "echo: <last user message>" (or what `reply_next` queued), cut to
     `max_tokens` words. A token is a whitespace-separated word, so tests can predict usage;
-    each token costs `cost_per_token` USD, charged to the virtual key."""
+    each token costs `cost_per_token` USD, charged to the virtual key. `stream` sends the
+    same answer a word at a time; `stream_gate`, when set, holds every stream after its
+    first delta until the event is set (to look at the world mid-stream)."""
 
     def __init__(self, *, cost_per_token: float = 0.000001) -> None:
         self.registry = GatewayRegistry(key_prefix="sk-fake-")
@@ -27,10 +33,16 @@ class FakeLlmGateway:
         self._failures: deque[tuple[str | None, Exception]] = deque()
         self._replies: deque[str] = deque()
         self._tool_calls: deque[tuple[ToolCall, ...]] = deque()
+        self._mid_stream: deque[tuple[int, Exception]] = deque()
+        self.stream_gate: asyncio.Event | None = None
 
     def fail_next(self, exc: Exception, method: str | None = None) -> None:
         """Raise `exc` from the next call of `method` (any method if None), once."""
         self._failures.append((method, exc))
+
+    def fail_mid_stream_next(self, exc: Exception, after: int = 1) -> None:
+        """The next stream yields `after` deltas, then raises `exc`."""
+        self._mid_stream.append((after, exc))
 
     def reply_next(self, content: str) -> None:
         self._replies.append(content)
@@ -71,6 +83,20 @@ class FakeLlmGateway:
         cost = usage.total_tokens * self.cost_per_token
         self.registry.charge(request.api_key, cost)
         return ChatResult(content=" ".join(words), model=request.model, usage=usage, cost=cost)
+
+    async def stream(self, request: ChatRequest) -> AsyncIterator[ChatStreamItem]:
+        result = await self.chat(request)
+        after, failure = self._mid_stream.popleft() if self._mid_stream else (-1, None)
+        for index, piece in enumerate(pieces(result.content)):
+            if index == after and failure is not None:
+                raise failure
+            yield ChatDelta(piece)
+            if index == 0 and self.stream_gate is not None:
+                await self.stream_gate.wait()
+            await asyncio.sleep(0)
+        if failure is not None:
+            raise failure
+        yield result
 
     async def register_deployment(
         self,

@@ -38,7 +38,12 @@ def _error_body(response: httpx.Response) -> dict[str, Any]:
 
 
 def error_type(response: httpx.Response) -> str | None:
-    kind = _error_body(response).get("type")
+    return error_type_of(_error_body(response))
+
+
+def error_type_of(error: dict[str, Any]) -> str | None:
+    """The `type` of a LiteLLM error object, if it is a short machine-readable word."""
+    kind = error.get("type")
     return kind if isinstance(kind, str) and _SAFE_TYPE.fullmatch(kind) else None
 
 

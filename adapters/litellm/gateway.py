@@ -2,18 +2,19 @@
 
 import asyncio
 import uuid
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from functools import partial
 from typing import Any
 
 import httpx
 import msgspec
 
-from adapters.litellm import parsing
+from adapters.litellm import parsing, streaming
 from adapters.litellm.errors import is_not_found, map_error
 from adapters.litellm.retry import RetryPolicy, Sleep, send_with_retries
 from adapters.litellm.tool_format import message_json, tools_json
 from application.gateway_errors import GatewayError
+from application.ports.llm_stream import ChatStreamItem
 from application.ports.llm_types import ChatRequest, ChatResult, KeyInfo, VirtualKey
 
 _json = msgspec.json.Encoder()
@@ -92,8 +93,12 @@ class LiteLlmGateway:
         body: dict[str, Any] | None,
         params: dict[str, str] | None,
         bearer: str,
+        *,
+        stream: bool = False,
     ) -> httpx.Response:
-        headers = {"Authorization": f"Bearer {bearer}", "Accept": "application/json"}
+        """`stream`: a successful response comes back unread; the caller closes it."""
+        accept = "text/event-stream" if stream else "application/json"
+        headers = {"Authorization": f"Bearer {bearer}", "Accept": accept}
         content = b""
         if body is not None:
             headers["Content-Type"] = "application/json"
@@ -105,6 +110,8 @@ class LiteLlmGateway:
             method, url, headers=headers, content=content, extensions=self._timeout
         )
         response = await self._transport.handle_async_request(request)
+        if stream and response.is_success:
+            return response
         try:
             await response.aread()
         finally:
@@ -154,6 +161,34 @@ class LiteLlmGateway:
             "POST", "/chat/completions", body=body, bearer=request.api_key, classify=classify
         )
         return parsing.chat_result(response)
+
+    async def stream(self, request: ChatRequest) -> AsyncIterator[ChatStreamItem]:
+        # The body `chat` sends, streamed, with the usage in the last chunk.
+        body: dict[str, Any] = {
+            "model": request.model,
+            "messages": [{"role": m.role, "content": m.content} for m in request.messages],
+            "temperature": request.temperature,
+            "stream": True,
+            "stream_options": {"include_usage": True},
+        }
+        if request.max_tokens is not None:
+            body["max_tokens"] = request.max_tokens
+        what = streaming.WHAT
+        bearer = request.api_key or self._master_key
+        response = await send_with_retries(  # retried only before any chunk arrived
+            partial(self._send, "POST", "/chat/completions", body, None, bearer, stream=True),
+            classify=partial(map_error, what=what, chat=True, virtual_key=bool(request.api_key)),
+            accept=_ok,
+            what=what,
+            idempotent=False,
+            policy=self._policy,
+            sleep=self._sleep,
+        )
+        try:
+            async for item in streaming.items(response):
+                yield item
+        finally:  # also when the consumer stops early: the proxy sees the connection close
+            await response.aclose()
 
     async def register_deployment(
         self,

@@ -14,14 +14,19 @@ Nothing leaves the process. What integrators can rely on:
   exercised offline.
 - Tools: see adapters/sandbox_llm/tools.py (`@tool NAME {json}` lines ask for a call; the
   answer after a tool result quotes it).
+- Streamed (`stream`), the same answer comes one word at a time (each with the whitespace
+  around it), then the usage and cost.
 - Virtual keys look like `sk-sandbox-...`; deployments, keys, spend, budgets and revocation
   live in memory (lost on restart) and behave like LiteLLM's.
 """
 
 import math
+from collections.abc import AsyncIterator
 
+from adapters.fake_llm.chunks import stream_of
 from adapters.fake_llm.registry import GatewayRegistry
 from adapters.sandbox_llm.tools import scripted_calls, tool_results_answer
+from application.ports.llm_stream import ChatStreamItem
 from application.ports.llm_types import ChatRequest, ChatResult, KeyInfo, Usage, VirtualKey
 
 PREFIX = "[sandbox] "
@@ -66,6 +71,10 @@ class SandboxLlmGateway:
         served = self._registry.served_model(request.model)
         model = served if served.startswith(MODEL_PREFIX) else MODEL_PREFIX + served
         return ChatResult(content, model, usage, cost, tool_calls=calls)
+
+    async def stream(self, request: ChatRequest) -> AsyncIterator[ChatStreamItem]:
+        async for item in stream_of(await self.chat(request)):
+            yield item
 
     async def register_deployment(
         self,

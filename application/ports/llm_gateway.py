@@ -1,15 +1,17 @@
 from typing import Protocol
 
+from application.ports.llm_stream import ChatStreaming
 from application.ports.llm_types import ChatRequest, ChatResult, KeyInfo, VirtualKey
 
 
-class LlmGateway(Protocol):
+class LlmGateway(ChatStreaming, Protocol):
     """The LLM gateway (LiteLLM proxy in production, an offline sandbox otherwise).
 
     Chat completions are billed to a virtual key or the platform key. The admin calls give
     each tenant provider its own deployment (carrying the tenant's provider key) and a
     virtual key restricted to it, with a budget. Every method raises a `GatewayError`
     subclass (application.gateway_errors) on failure; messages never contain keys.
+    `stream` (application.ports.llm_stream) is `chat` answered piece by piece.
     """
 
     async def chat(self, request: ChatRequest) -> ChatResult:

@@ -172,8 +172,13 @@ GATEWAY_ERRORS: dict[type[GatewayError], tuple[int, str]] = {
 }
 
 
+def gateway_status(exc: GatewayError) -> tuple[int, str]:
+    """The status and detail of a gateway failure (also sent in a stream's error event)."""
+    return next(v for cls, v in GATEWAY_ERRORS.items() if isinstance(exc, cls))
+
+
 def on_gateway_error(_: Request[Any, Any, Any], exc: GatewayError) -> Response[Any]:
-    status, detail = next(v for cls, v in GATEWAY_ERRORS.items() if isinstance(exc, cls))
+    status, detail = gateway_status(exc)
     headers = None
     if status == 429:
         wait = exc.retry_after if isinstance(exc, RateLimited) and exc.retry_after else 60

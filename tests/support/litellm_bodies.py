@@ -6,6 +6,7 @@ errors are ProxyException bodies {"error": {"message", "type", "param", "code"}}
 """
 
 import hashlib
+import json
 import time
 import uuid
 from typing import Any
@@ -103,3 +104,33 @@ def model_created(model_id: str, request: dict[str, Any]) -> dict[str, Any]:
         "updated_at": STAMP,
         "updated_by": "default_user_id",
     }
+
+
+def stream(
+    pieces: list[str], model: str, prompt_tokens: int, cost: float | None, *, done: bool = True
+) -> httpx.Response:
+    """A streamed `chat.completion.chunk` answer as LiteLLM 1.108 sends it: a role chunk,
+    content chunks, a finish chunk, the usage chunk (cost inside, no cost header), [DONE]."""
+    base = {"id": f"chatcmpl-{uuid.uuid4()}", "object": "chat.completion.chunk", "model": model}
+    base["created"] = int(time.time())
+    chunks = [
+        {**base, "choices": [{"index": 0, "delta": {"role": "assistant", "content": piece}}]}
+        if index == 0
+        else {**base, "choices": [{"index": 0, "delta": {"content": piece}}]}
+        for index, piece in enumerate(pieces)
+    ]
+    chunks.append({**base, "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]})
+    completion_tokens = len("".join(pieces).split())
+    usage: dict[str, Any] = {
+        "completion_tokens": completion_tokens,
+        "prompt_tokens": prompt_tokens,
+        "total_tokens": prompt_tokens + completion_tokens,
+    }
+    if cost is not None:
+        usage["cost"] = cost
+    chunks.append({**base, "choices": [{"index": 0, "delta": {}}], "usage": usage})
+    lines = [f"data: {json.dumps(chunk)}\n\n" for chunk in chunks]
+    if done:
+        lines.append("data: [DONE]\n\n")
+    headers = {"content-type": "text/event-stream; charset=utf-8", "x-litellm-version": "1.108.7"}
+    return httpx.Response(200, content="".join(lines).encode(), headers=headers)

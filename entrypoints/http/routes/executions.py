@@ -4,12 +4,15 @@ from typing import Annotated, Any
 from litestar import Request, Response, get, post
 from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody
 
+from application.ports.llm_types import ChatMessage
 from application.use_cases.execution_deliveries import ticket_write_back
 from application.use_cases.executions import ExecuteAgent, GetExecution, ListExecutions
 from application.use_cases.queued_executions import CancelExecution, Submission, SubmitExecution
+from application.use_cases.streamed_runs import start_run, stream_run
 from domain.execution import ExecutionStatus
 from entrypoints.http.dependencies import caller_scope
 from entrypoints.http.routes.params import DEFAULT_PAGE_SIZE, Limit, Offset, page
+from entrypoints.http.run_stream import DESCRIPTION, run_event_stream
 from entrypoints.http.schemas.executions import (
     ExecutedOut,
     ExecuteNow,
@@ -19,6 +22,7 @@ from entrypoints.http.schemas.executions import (
     executed,
 )
 from entrypoints.http.schemas.webhooks import WriteBackOut
+from entrypoints.http.sse import streamed_operation, wants_event_stream
 
 Req = Request[Any, Any, Any]
 
@@ -27,9 +31,16 @@ Req = Request[Any, Any, Any]
     "/api/agents/execute",
     tags=["executions"],
     status_code=200,
-    summary="Run an agent now and wait for the answer",
+    summary="Run an agent now: the whole answer, or streamed as server-sent events",
+    operation_class=streamed_operation(DESCRIPTION),
 )
 async def execute_now(request: Req, data: JSONBody[ExecuteNow]) -> ExecutedOut:
+    if data.stream or wants_event_stream(request.headers.get("accept")):
+        conversation = (ChatMessage("user", data.input),)
+        async with caller_scope(request, data.agent_id, to_run=True) as (uow, principal, deps):
+            run = await start_run(uow, deps.llm, principal, data.agent_id, conversation)
+        # The unit of work has ended: no connection is held while the answer streams.
+        return await run_event_stream(stream_run(deps.llm, run))  # type: ignore[return-value]
     async with caller_scope(request, data.agent_id, to_run=True) as (uow, principal, deps):
         execution = await ExecuteAgent(uow, deps.llm)(principal, data.agent_id, data.input)
     return executed(execution)

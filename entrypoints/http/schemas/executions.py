@@ -13,6 +13,7 @@ Input = Annotated[str, Meta(min_length=1, max_length=MAX_INPUT_LENGTH)]
 class ExecuteNow(Struct, forbid_unknown_fields=True):
     agent_id: uuid.UUID
     input: Input
+    stream: bool = False  # true (or `Accept: text/event-stream`): server-sent events
 
 
 class ExecutionSubmit(Struct, forbid_unknown_fields=True):

@@ -1,0 +1,67 @@
+"""A streamed run as server-sent events: `delta` per piece of the answer, then `done`
+(the execution, as `POST /api/agents/execute` answers it) or `error`.
+
+The first event is waited for before the response starts, so a gateway that refuses the
+call outright (bad key, budget, rate limit, down) gets the same status code and body as an
+unstreamed run; a failure after that is an `error` event, and the stream ends.
+"""
+
+import uuid
+from collections.abc import AsyncIterator
+
+from litestar.response import Stream
+from msgspec import Struct
+
+from application.ports.llm_stream import ChatDelta
+from application.use_cases.streamed_runs import RunEnded
+from domain.execution import ExecutionStatus
+from entrypoints.http.errors import gateway_status
+from entrypoints.http.schemas.executions import executed
+from entrypoints.http.sse import event, sse_response
+
+DESCRIPTION = (
+    'With `"stream": true` or `Accept: text/event-stream`: server-sent events, '
+    '`event: delta` `data: {"content": "..."}` for each piece of the answer as the gateway '
+    "produces it, then `event: done` with the same object as the JSON answer "
+    "(execution_id, status, output, model, usage, cost, latency_ms), or `event: error` "
+    '`data: {"execution_id", "status": "failed"|"timed_out", "detail", "status_code"}` '
+    "if the gateway fails mid-stream."
+)
+
+
+class DeltaEvent(Struct):
+    content: str
+
+
+class ErrorEvent(Struct):
+    execution_id: uuid.UUID
+    status: ExecutionStatus
+    detail: str
+    status_code: int  # what an unstreamed run would have answered
+
+
+Items = AsyncIterator[ChatDelta | RunEnded]
+
+
+def _encode(item: ChatDelta | RunEnded) -> bytes:
+    if isinstance(item, ChatDelta):
+        return event("delta", DeltaEvent(item.content))
+    execution = item.execution
+    if item.failure is None:
+        return event("done", executed(execution))
+    status_code, detail = gateway_status(item.failure)
+    return event("error", ErrorEvent(execution.id, execution.status, detail, status_code))
+
+
+async def _events(first: ChatDelta | RunEnded, items: Items) -> AsyncIterator[bytes]:
+    yield _encode(first)
+    async for item in items:
+        yield _encode(item)
+
+
+async def run_event_stream(items: Items) -> Stream:
+    """Raises the gateway's error when it failed before the first delta (recorded)."""
+    first = await anext(items)
+    if isinstance(first, RunEnded) and first.failure is not None:
+        raise first.failure
+    return sse_response(_events(first, items))
