@@ -63,12 +63,14 @@ async def start_run(
     uow: UnitOfWork,
     services: LlmServices,
     principal: Principal,
-    agent_id: uuid.UUID,
+    agent: Agent | uuid.UUID,
     conversation: tuple[ChatMessage, ...],
 ) -> StartedRun:
     """The agent's system prompt, then `conversation`; its model, temperature, max_tokens
-    and BYOK route. The execution is committed `running` before this returns."""
-    agent = await GetAgent(uow)(principal, agent_id)
+    and BYOK route. The execution is committed `running` before this returns. `agent`:
+    one the caller may see (already read), or its id."""
+    if isinstance(agent, uuid.UUID):
+        agent = await GetAgent(uow)(principal, agent)
     if not agent.is_runnable:
         raise Conflict(f"Agent is {agent.status.value}; only active agents run")
     model, key, provider_id = await route_for(uow, services.box, agent)

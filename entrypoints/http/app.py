@@ -19,6 +19,7 @@ from entrypoints.http.routes import (
     health,
     mcp_servers,
     metrics,
+    openai,
     providers,
     tenants,
     ticket_settings,
@@ -57,7 +58,7 @@ API = Router(
 def create_app(deps: HttpDependencies) -> Litestar:
     app = Litestar(
         # Signed webhooks authenticate by signature, not bearer: outside the API router.
-        route_handlers=[API, *webhooks.ROUTES, *health.ROUTES, *metrics.ROUTES],
+        route_handlers=[API, openai.OPENAI, *webhooks.ROUTES, *health.ROUTES, *metrics.ROUTES],
         exception_handlers=EXCEPTION_HANDLERS,
         before_send=[add_request_id],
         openapi_config=OPENAPI,

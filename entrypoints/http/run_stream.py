@@ -59,9 +59,13 @@ async def _events(first: ChatDelta | RunEnded, items: Items) -> AsyncIterator[by
         yield _encode(item)
 
 
-async def run_event_stream(items: Items) -> Stream:
+async def first_item(items: Items) -> ChatDelta | RunEnded:
     """Raises the gateway's error when it failed before the first delta (recorded)."""
     first = await anext(items)
     if isinstance(first, RunEnded) and first.failure is not None:
         raise first.failure
-    return sse_response(_events(first, items))
+    return first
+
+
+async def run_event_stream(items: Items) -> Stream:
+    return sse_response(_events(await first_item(items), items))
