@@ -111,8 +111,12 @@ def stream(
 ) -> httpx.Response:
     """A streamed `chat.completion.chunk` answer as LiteLLM 1.108 sends it: a role chunk,
     content chunks, a finish chunk, the usage chunk (cost inside, no cost header), [DONE]."""
-    base = {"id": f"chatcmpl-{uuid.uuid4()}", "object": "chat.completion.chunk", "model": model}
-    base["created"] = int(time.time())
+    base: dict[str, Any] = {
+        "id": f"chatcmpl-{uuid.uuid4()}",
+        "object": "chat.completion.chunk",
+        "model": model,
+        "created": int(time.time()),
+    }
     chunks = [
         {**base, "choices": [{"index": 0, "delta": {"role": "assistant", "content": piece}}]}
         if index == 0

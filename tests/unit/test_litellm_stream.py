@@ -141,9 +141,13 @@ async def test_an_error_event_mid_stream_fails_after_the_deltas_sent(
     error = {"error": {"message": f"provider refused {VIRTUAL_KEY}", "type": "api_error"}}
     proxy.post("/chat/completions").mock(return_value=_sse(json.dumps(chunk), json.dumps(error)))
     seen: list[ChatStreamItem] = []
-    with pytest.raises(GatewayUnavailable) as raised:
+
+    async def read_all() -> None:
         async for item in gateway.stream(_ask()):
             seen.append(item)
+
+    with pytest.raises(GatewayUnavailable) as raised:
+        await read_all()
     assert seen == [ChatDelta("par")]
     assert "api_error" in str(raised.value) and VIRTUAL_KEY not in str(raised.value)
 

@@ -1,8 +1,10 @@
 """The OpenAI-compatible surface through the official `openai` package, unmodified (only
-pointed at agentkeel, over in-memory adapters and the fake gateway): completions streamed
-and not, the agent's configuration applied, executions recorded, models listed, and
-errors as the package raises them."""
+its base URL points at agentkeel, served by a real uvicorn over in-memory adapters and the
+fake gateway): completions streamed and not, chunks arriving as they are produced, the
+agent's configuration applied, executions recorded, models listed, and errors as the
+package raises them."""
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -14,6 +16,7 @@ import pytest
 
 from application.gateway_errors import GatewayUnavailable, RateLimited
 from tests.support.http_app import InMemoryApp, in_memory_app
+from tests.support.live_server import live_server
 
 PROMPT = "You are the triage agent."
 
@@ -43,17 +46,17 @@ async def _agent(http: httpx.AsyncClient, headers: dict[str, str], **fields: Any
 @pytest.fixture
 async def world() -> AsyncIterator[World]:
     app = in_memory_app()
-    transport = httpx.ASGITransport(app=app.app)  # type: ignore[arg-type]
-    async with httpx.AsyncClient(transport=transport, base_url="http://agentkeel") as http:
+    async with live_server(app.app) as url, httpx.AsyncClient(base_url=url) as http:
         body = {"name": "acme", "admin_email": "ops@acme.example"}
         tenant = (await http.post("/api/tenants", json=body, headers=app.operator)).json()
         key = tenant["api_key"]
         headers = {"Authorization": f"Bearer {key}"}
         agent = await _agent(http, headers, max_tokens=40)
-        client = openai.AsyncOpenAI(
-            api_key=key, base_url="http://agentkeel/v1", http_client=http, max_retries=0
-        )
-        yield World(app, http, client, headers, agent)
+        client = openai.AsyncOpenAI(api_key=key, base_url=f"{url}/v1", max_retries=0)
+        try:
+            yield World(app, http, client, headers, agent)
+        finally:
+            await client.close()
 
 
 MESSAGES: list[Any] = [
@@ -124,6 +127,21 @@ async def test_a_streamed_completion_is_chunks_the_package_reads(world: World) -
     assert chunks[-1].usage.completion_tokens == 4
     stored = await world.execution(chunks[0].id.removeprefix("chatcmpl-"))
     assert (stored["status"], stored["output"]) == ("success", "echo: one two three")
+
+
+async def test_chunks_arrive_while_the_agent_is_still_answering(world: World) -> None:
+    gate = asyncio.Event()
+    world.app.gateway.stream_gate = gate  # the answer stops after its first delta
+    stream = await world.client.chat.completions.create(
+        model=world.agent["id"], messages=[{"role": "user", "content": "a b"}], stream=True
+    )
+    iterator = stream.__aiter__()
+    role = await asyncio.wait_for(iterator.__anext__(), timeout=5)
+    first = await asyncio.wait_for(iterator.__anext__(), timeout=5)
+    assert (role.choices[0].delta.role, first.choices[0].delta.content) == ("assistant", "echo: ")
+    gate.set()
+    rest = [chunk.choices[0].delta.content async for chunk in iterator if chunk.choices]
+    assert "".join(c or "" for c in rest) == "a b"
 
 
 async def test_without_include_usage_no_usage_chunk(world: World) -> None:
@@ -202,9 +220,13 @@ async def test_gateway_failures_keep_their_status(world: World) -> None:
         model=world.agent["id"], messages=[{"role": "user", "content": "a b c"}], stream=True
     )
     seen: list[str] = []
-    with pytest.raises(openai.APIError, match="The LLM gateway failed"):
+
+    async def read_all() -> None:
         async for chunk in stream:
             seen.append(chunk.choices[0].delta.content or "")
+
+    with pytest.raises(openai.APIError, match="The LLM gateway failed"):
+        await read_all()
     assert "".join(seen) == "echo: "
     runs = sorted(world.app.store.executions.values(), key=lambda e: e.created_at)
     assert [(e.status.value, e.output) for e in runs] == [("failed", None), ("failed", "echo: ")]
