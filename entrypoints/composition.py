@@ -16,12 +16,14 @@ from adapters.mcp.policy import OperatorMcpPolicy
 from adapters.nacl.key_file import load_or_create_key_file
 from adapters.nacl.secret_box import NaclSecretBox
 from adapters.net.ssrf import SsrfUrlGuard
+from adapters.redis_events.log import RedisExecutionEvents
 from adapters.sandbox_llm.gateway import SandboxLlmGateway
 from adapters.sqlalchemy import migrate
 from adapters.sqlalchemy.checkout import check_in, check_out
 from adapters.sqlalchemy.engine import create_runtime_engine
 from adapters.sqlalchemy.unit_of_work import SqlUnitOfWork
 from adapters.system import SecretsTokenGenerator, SystemClock
+from application.ports.execution_events import ExecutionEventLog, NoExecutionEvents
 from application.ports.job_queue import JobQueue
 from application.ports.llm_gateway import LlmGateway
 from application.ports.secret_box import SecretBox
@@ -99,10 +101,20 @@ def mcp_services(settings: Settings) -> McpServices:
     return McpServices(SdkMcpConnector(policy), policy, limits)
 
 
-def broker(settings: Settings) -> RedisBroker:
+def redis_url(settings: Settings) -> str:
     """AGENTKEEL_REDIS_URL, else the embedded redis-server (see `embedded_redis`)."""
-    url = settings.redis_url or start_embedded_redis(settings.data_dir)
+    return settings.redis_url or start_embedded_redis(settings.data_dir)
+
+
+def broker(settings: Settings) -> RedisBroker:
+    url = redis_url(settings)
     return make_broker(url, heartbeat_timeout_ms=int(settings.broker_heartbeat_timeout_s * 1000))
+
+
+def execution_events(settings: Settings) -> RedisExecutionEvents:
+    """Where workers publish what runs do, and GET /api/executions/{id}/events reads it:
+    streams on the broker's Redis."""
+    return RedisExecutionEvents(redis_url(settings))
 
 
 def broker_readiness(redis_broker: RedisBroker) -> ReadinessCheck:
@@ -128,6 +140,7 @@ def http_dependencies(
     requeue_after: timedelta = REQUEUE_AFTER,
     allow_private_callbacks: bool = False,
     mcp: McpServices | None = None,
+    events: ExecutionEventLog | None = None,
 ) -> HttpDependencies:
     async def readiness() -> dict[str, str]:
         checks = {"database": "ok"}
@@ -153,7 +166,14 @@ def http_dependencies(
         clock=clock,
         tokens=SecretsTokenGenerator(),
         readiness=readiness,
-        llm=LlmServices(gateway=gateway, box=box, clock=clock, uow_factory=uow_factory, mcp=mcp),
+        llm=LlmServices(
+            gateway=gateway,
+            box=box,
+            clock=clock,
+            uow_factory=uow_factory,
+            mcp=mcp,
+            events=events or NoExecutionEvents(),
+        ),
         queue=queue,
         metrics_public=metrics_public,
         requeue_after=requeue_after,

@@ -13,7 +13,9 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from application.gateway_errors import GatewayError, GatewayTimeout
+from application.ports.llm_stream import ChatDelta
 from application.ports.llm_types import ChatRequest, ChatResult
+from application.use_cases.execution_events import done_data, status_data
 from application.use_cases.executions import chat_request, route_for, tools_for
 from application.use_cases.services import LlmServices
 from application.use_cases.tool_loop import ToolLoop
@@ -55,8 +57,11 @@ class RunQueuedExecution:
             return
         execution, request, toolset = prepared
         if request is not None:
+            await self._s.events.publish(execution.id, "status", status_data(execution))
             await self._run(scope, execution, request, toolset)
         recorded = await self._record(scope, execution)
+        if recorded:
+            await self._s.events.publish(execution.id, "done", done_data(execution))
         if recorded and execution.callback_url is not None and self._after_finish is not None:
             try:
                 await self._after_finish(execution)
@@ -93,7 +98,12 @@ class RunQueuedExecution:
     ) -> None:
         calls: list[ToolCallRecord] = []
         loop = ToolLoop(self._s.gateway, self._s.mcp)
-        call = asyncio.ensure_future(loop.run(request, toolset, calls))
+        # Without tools the answer is streamed, each delta published as it comes; a tool
+        # loop's intermediate answers are not the run's output, so it is not streamed.
+        work = (
+            loop.run(request, toolset, calls) if toolset.tools else self._answer(execution, request)
+        )
+        call = asyncio.ensure_future(work)
         try:
             while True:
                 done, _ = await asyncio.wait({call}, timeout=self._lease.heartbeat.total_seconds())
@@ -119,6 +129,15 @@ class RunQueuedExecution:
         )
         execution.succeed(result.content, result.model, usage, result.cost, self._s.clock.now())
 
+    async def _answer(self, execution: Execution, request: ChatRequest) -> ChatResult:
+        """The gateway's answer, streamed: each delta is published as it comes."""
+        async for item in self._s.gateway.stream(request):
+            if isinstance(item, ChatDelta):
+                await self._s.events.publish(execution.id, "delta", {"content": item.content})
+            else:
+                return item
+        raise GatewayError("the LLM gateway's stream ended without a result")
+
     async def _still_wanted(self, scope: Principal, execution: Execution) -> bool:
         """Heartbeat: renew the lease; False (and the execution ends cancelled) on a cancel
         request, False (and nothing is recorded) if the lease was lost to the reaper."""
@@ -139,6 +158,7 @@ class RunQueuedExecution:
         return True
 
     async def _record(self, scope: Principal, execution: Execution) -> bool:
+        """True if this worker stored the end of the run."""
         if execution.claimed_by != self._worker or not execution.is_finished:
             return False
         try:

@@ -1,6 +1,7 @@
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from application.ports.clock import Clock
+from application.ports.execution_events import ExecutionEventLog, NoExecutionEvents
 from application.ports.llm_gateway import LlmGateway
 from application.ports.secret_box import SecretBox
 from application.ports.unit_of_work import UnitOfWorkFactory
@@ -19,3 +20,5 @@ class LlmServices:
     uow_factory: UnitOfWorkFactory
     # MCP servers' tools for agents that list some; None: runs offer no tools.
     mcp: McpServices | None = None
+    # Where workers publish what their runs do, for GET /api/executions/{id}/events.
+    events: ExecutionEventLog = field(default_factory=NoExecutionEvents)

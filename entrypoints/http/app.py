@@ -15,6 +15,7 @@ from entrypoints.http.routes import (
     agents,
     api_keys,
     deliveries,
+    execution_events,
     executions,
     health,
     mcp_servers,
@@ -51,6 +52,7 @@ API = Router(
         *ticket_settings.ROUTES,
         *deliveries.ROUTES,
         *mcp_servers.ROUTES,
+        *execution_events.ROUTES,
     ],
 )
 

@@ -18,6 +18,7 @@ from application.ports.token_generator import TokenGenerator
 from application.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
 from application.use_cases.authenticate import Authenticate
 from application.use_cases.callbacks import CallbackPlanner
+from application.use_cases.execution_events import HEARTBEAT_S
 from application.use_cases.queued_executions import REQUEUE_AFTER
 from application.use_cases.services import LlmServices
 from domain.api_key import check_token_shape
@@ -44,6 +45,8 @@ class HttpDependencies:
     @property
     def callbacks(self) -> CallbackPlanner:
         return CallbackPlanner(self.url_guard, self.clock)
+
+    event_heartbeat_s: float = HEARTBEAT_S  # GET /api/executions/{id}/events: ping, re-read
 
 
 def dependencies(request: Request[Any, Any, Any]) -> HttpDependencies:

@@ -11,6 +11,7 @@ from entrypoints.composition import (
     broker,
     broker_readiness,
     database_urls,
+    execution_events,
     http_dependencies,
     llm_gateway,
     mcp_services,
@@ -28,6 +29,7 @@ def build_app(urls: DatabaseUrls, settings: Settings) -> Litestar:
     engine = runtime_engine(urls, settings)
     redis_broker = broker(settings)
     queue = DramatiqJobQueue(redis_broker)
+    events = execution_events(settings)
     deps = http_dependencies(
         engine,
         gateway,
@@ -38,10 +40,12 @@ def build_app(urls: DatabaseUrls, settings: Settings) -> Litestar:
         requeue_after=timedelta(seconds=settings.requeue_after_s),
         allow_private_callbacks=settings.allow_private_callbacks,
         mcp=mcp_services(settings),
+        events=events,
     )
     app = create_app(deps)
     app.on_shutdown.append(engine.dispose)
     app.on_shutdown.append(queue.aclose)  # its asyncio Redis client
+    app.on_shutdown.append(events.aclose)  # idem
     if settings.redis_url is None:
         # Embedded broker: this process also works the queue (a fresh machine has no
         # separate worker). With AGENTKEEL_REDIS_URL, run `agentkeel worker` instead.

@@ -26,7 +26,13 @@ from application.use_cases.mcp_checks import RecheckMcpServers
 from application.use_cases.reaper import ReapExecutions
 from application.use_cases.run_execution import Lease, RunQueuedExecution
 from application.use_cases.services import LlmServices
-from entrypoints.composition import DatabaseUrls, llm_gateway, mcp_services, secret_box
+from entrypoints.composition import (
+    DatabaseUrls,
+    execution_events,
+    llm_gateway,
+    mcp_services,
+    secret_box,
+)
 from entrypoints.settings import Settings
 from entrypoints.worker.deliveries import delivery_services
 
@@ -59,6 +65,7 @@ class WorkerRuntime:
             clock=SystemClock(),
             uow_factory=lambda: SqlUnitOfWork(engine),
             mcp=mcp_services(settings),
+            events=execution_events(settings),
         )
         lease = Lease(
             timedelta(seconds=settings.worker_lease_s),

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from litestar import Litestar
 
 from adapters.fake_llm.gateway import FakeLlmGateway
+from adapters.in_memory.execution_events import InMemoryExecutionEvents
 from adapters.in_memory.job_queue import InMemoryJobQueue
 from adapters.in_memory.store import InMemoryStore
 from adapters.in_memory.unit_of_work import InMemoryUnitOfWork
@@ -27,6 +28,8 @@ class InMemoryApp:
     operator_key: str
     gateway: FakeLlmGateway
     queue: InMemoryJobQueue
+    events: InMemoryExecutionEvents
+    services: LlmServices
 
     @property
     def operator(self) -> dict[str, str]:
@@ -52,6 +55,7 @@ def in_memory_app(mcp: McpServices | None = None) -> InMemoryApp:
     clock = SystemClock()
     gateway = FakeLlmGateway()
     queue = InMemoryJobQueue()
+    events = InMemoryExecutionEvents()
     box = NaclSecretBox.from_env_value("test:" + base64.b64encode(bytes(32)).decode())
     deps = HttpDependencies(
         uow_factory=uow_factory,
@@ -64,7 +68,8 @@ def in_memory_app(mcp: McpServices | None = None) -> InMemoryApp:
             clock=clock,
             uow_factory=uow_factory,
             mcp=mcp or mcp_services_for_tests(),
+            events=events,
         ),
         queue=queue,
     )
-    return InMemoryApp(create_app(deps), store, token, gateway, queue)
+    return InMemoryApp(create_app(deps), store, token, gateway, queue, events, deps.llm)

@@ -1,7 +1,7 @@
 """A slow LiteLLM proxy stand-in on a real port, for worker processes to call.
 
-POST /chat/completions answers "echo: <last user message>" in LiteLLM's shape after `delay`
-seconds (changeable while it runs) and counts the calls per user message, so a test can
+POST /chat/completions answers "echo: <last user message>" in LiteLLM's shape (streamed
+when asked, as the workers do) after `delay` seconds (changeable while it runs) and counts the calls per user message, so a test can
 tell how often each execution reached the upstream. Any key is accepted.
 """
 
@@ -67,7 +67,12 @@ class SlowLiteLlm:
                 content = users[-1] if users else ""
                 upstream._record(content)
                 time.sleep(upstream.delay)
-                answer = bodies.completion(f"echo: {content}", body["model"], 7, 0.000001)
+                if body.get("stream"):  # as LiteLLM streams: word by word, usage last
+                    pieces = [f"{word} " for word in f"echo: {content}".split(" ")]
+                    pieces[-1] = pieces[-1].rstrip()
+                    answer = bodies.stream(pieces, body["model"], 7, 0.000001)
+                else:
+                    answer = bodies.completion(f"echo: {content}", body["model"], 7, 0.000001)
                 self._send(200, answer.content, dict(answer.headers))
 
             def _send(self, status: int, payload: bytes, headers: dict[str, str]) -> None:
@@ -76,7 +81,8 @@ class SlowLiteLlm:
                     for name, value in headers.items():
                         if name.lower() not in ("content-length", "content-type"):
                             self.send_header(name, value)
-                    self.send_header("content-type", "application/json")
+                    kind = headers.get("content-type", "application/json")
+                    self.send_header("content-type", kind)
                     self.send_header("content-length", str(len(payload)))
                     self.end_headers()
                     self.wfile.write(payload)
