@@ -1,8 +1,9 @@
 """A slow LiteLLM proxy stand-in on a real port, for worker processes to call.
 
 POST /chat/completions answers "echo: <last user message>" in LiteLLM's shape (streamed
-when asked, as the workers do) after `delay` seconds (changeable while it runs) and counts the calls per user message, so a test can
-tell how often each execution reached the upstream. Any key is accepted.
+when asked, as the workers do) after `delay` seconds (changeable while it runs) and counts
+the calls per user message, so a test can tell how often each execution reached the
+upstream. Any key is accepted.
 """
 
 import json
