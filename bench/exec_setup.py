@@ -42,11 +42,11 @@ def upstream_body() -> str:
 class Mock:
     """bench/mock_upstream.py as a child process; stopped by its PID only."""
 
-    def __init__(self, master_key: str, logfile: Path) -> None:
+    def __init__(self, master_key: str, logfile: Path, extra_args: tuple[str, ...] = ()) -> None:
         self._log = logfile.open("w")
         self.proc = subprocess.Popen(
             [str(VENV_BIN / "python"), "-m", "bench.mock_upstream", "--port", "0",
-             "--master-key", master_key],
+             "--master-key", master_key, *extra_args],
             cwd=str(Path(__file__).resolve().parent.parent),
             stdout=subprocess.PIPE,
             stderr=self._log,

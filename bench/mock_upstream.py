@@ -13,6 +13,13 @@ endpoints adapters/litellm/gateway.py uses, with bodies shaped like a LiteLLM v1
   POST /key/delete        {"deleted_keys": [...]}
   GET  /_bench/stats      counters: chat with the master key vs another key, connections
 
+A chat request with `"stream":true` is answered as LiteLLM streams (chunked
+`text/event-stream`, one `chat.completion.chunk` per delta, the usage chunk, `[DONE]`):
+STREAM_CHUNKS deltas STREAM_INTERVAL_MS apart (`--stream-chunks`, `--stream-interval-ms`),
+or `--slow-chunks` deltas `--slow-interval-ms` apart for the model `bench-slow-stream`. Each
+delta's content is `t<time.monotonic_ns() when sent> `: CLOCK_MONOTONIC is one clock for
+every process of the machine, so a client can tell how long each chunk took to reach it.
+
 It checks no key (a real proxy would look the virtual key up, usually from its cache).
 
     python -m bench.mock_upstream --port 0     # prints "READY <port>" once listening
@@ -133,8 +140,21 @@ def _key_record(key: str, request: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+SLOW_MODEL = b"bench-slow-stream"
+
+
 class State:
-    def __init__(self, master_key: str) -> None:
+    def __init__(
+        self,
+        master_key: str,
+        chunks: int = 20,
+        interval_ms: float = 10.0,
+        slow: tuple[int, float] = (20, 250.0),
+    ) -> None:
+        self.stream_profiles = {
+            b"": (chunks, interval_ms / 1000),
+            SLOW_MODEL: (slow[0], slow[1] / 1000),
+        }
         self.master_key = master_key
         self.keys: dict[str, dict[str, Any]] = {}  # minted virtual keys -> their request
         self.counts: dict[str, int] = {}
@@ -142,6 +162,58 @@ class State:
 
     def count(self, what: str) -> None:
         self.counts[what] = self.counts.get(what, 0) + 1
+
+
+_CHUNK_HEAD = (
+    b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream; charset=utf-8\r\n"
+    b"x-litellm-version: 1.108.7\r\ntransfer-encoding: chunked\r\n\r\n"
+)
+
+
+def _sse_chunk(data: bytes) -> bytes:
+    event = b"data: " + data + b"\n\n"
+    return b"%x\r\n%s\r\n" % (len(event), event)
+
+
+def _delta(content: str) -> bytes:
+    chunk = {
+        "id": "chatcmpl-bench",
+        "object": "chat.completion.chunk",
+        "created": 1767607200,
+        "model": "gpt-4o-mini",
+        "choices": [{"index": 0, "delta": {"content": content}}],
+    }
+    return _sse_chunk(json.dumps(chunk, separators=(",", ":")).encode())
+
+
+def _stream_tail(chunks: int) -> bytes:
+    usage = {"prompt_tokens": 31, "completion_tokens": chunks, "total_tokens": 31 + chunks,
+             "cost": 0.0000046}  # fmt: skip
+    last = {"id": "chatcmpl-bench", "object": "chat.completion.chunk", "created": 1767607200,
+            "model": "gpt-4o-mini", "choices": [{"index": 0, "delta": {}}],
+            "usage": usage}  # fmt: skip
+    return (
+        _sse_chunk(json.dumps(last, separators=(",", ":")).encode())
+        + _sse_chunk(b"[DONE]")
+        + b"0\r\n\r\n"
+    )
+
+
+def stream_to(transport: asyncio.Transport, chunks: int, interval: float) -> None:
+    """Writes the head and the first delta now, the others `interval` s apart."""
+    loop = asyncio.get_running_loop()
+    transport.write(_CHUNK_HEAD + _delta(f"t{time.monotonic_ns()} "))
+
+    def more(left: int) -> None:
+        if transport.is_closing():
+            return
+        if left == 0:
+            transport.write(_stream_tail(chunks))
+            return
+        transport.write(_delta(f"t{time.monotonic_ns()} "))
+        loop.call_later(interval, more, left - 1)
+
+    loop.call_later(interval, more, chunks - 1)
 
 
 def _parse(body: bytes) -> dict[str, Any]:
@@ -265,6 +337,14 @@ class HttpProtocol(asyncio.Protocol):
                 break
             body = buf[end + 4 : total]
             buf = buf[total:]
+            if target == b"/chat/completions" and b'"stream":true' in body:
+                self._state.count("chat_stream")
+                slow = SLOW_MODEL if b'"model":"' + SLOW_MODEL in body else b""
+                if out:
+                    transport.write(b"".join(out))
+                    out = []
+                stream_to(transport, *self._state.stream_profiles[slow])
+                continue
             out.append(handle(self._state, method, target, auth, body, close))
             if close:
                 transport.write(b"".join(out))
@@ -276,8 +356,15 @@ class HttpProtocol(asyncio.Protocol):
             transport.write(out[0] if len(out) == 1 else b"".join(out))
 
 
-async def serve(host: str, port: int, master_key: str) -> None:
-    state = State(master_key)
+async def serve(
+    host: str,
+    port: int,
+    master_key: str,
+    chunks: int = 20,
+    interval_ms: float = 10.0,
+    slow: tuple[int, float] = (20, 250.0),
+) -> None:
+    state = State(master_key, chunks, interval_ms, slow)
     loop = asyncio.get_running_loop()
     server = await loop.create_server(lambda: HttpProtocol(state), host, port, backlog=1024)
     bound = server.sockets[0].getsockname()[1]
@@ -291,6 +378,10 @@ def main() -> None:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--master-key", default=MASTER_KEY_DEFAULT)
+    parser.add_argument("--stream-chunks", type=int, default=20)
+    parser.add_argument("--stream-interval-ms", type=float, default=10.0)
+    parser.add_argument("--slow-chunks", type=int, default=20)
+    parser.add_argument("--slow-interval-ms", type=float, default=250.0)
     args = parser.parse_args()
     try:
         import uvloop
@@ -299,7 +390,9 @@ def main() -> None:
     else:
         runner = uvloop.run
     with contextlib.suppress(KeyboardInterrupt):
-        runner(serve(args.host, args.port, args.master_key))
+        slow = (args.slow_chunks, args.slow_interval_ms)
+        streams = (args.stream_chunks, args.stream_interval_ms, slow)
+        runner(serve(args.host, args.port, args.master_key, *streams))
     sys.exit(0)
 
 

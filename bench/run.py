@@ -16,6 +16,7 @@ from pathlib import Path
 from bench import anchors, pgbench_ours, prereq, seed, service
 from bench import execute as execute_bench  # the execute section (bench/execute.py)
 from bench import queued as queue_bench  # the queue section (bench/queued.py)
+from bench import streaming as stream_bench  # the streaming section (bench/streaming.py)
 from bench.common import BENCH_DB, OUT, POOL_SIZE, env_flag, env_str, git_commit, loadavg, log
 from bench.load import load
 from bench.report import Row, render, render_execute
@@ -73,6 +74,8 @@ def main() -> int:
         return execute_bench.main()
     if only == "queue":  # only the queue section (bench/queued.py)
         return queue_bench.main()
+    if only == "stream":  # only the streaming section (bench/streaming.py)
+        return stream_bench.main()
     stamp = time.strftime("%Y%m%d-%H%M%S")
     out_dir = OUT / f"run-{stamp}"
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -112,6 +115,15 @@ def main() -> int:
             log(f"execute measurement failed: {type(exc).__name__}: {exc}")
             exec_lines = [f"== execute: FAILED: {type(exc).__name__}: {exc}"]
 
+    # Streaming section (bench/streaming.py): beside the execute figures.
+    stream_lines: list[str] = []
+    if not env_flag("BENCH_SKIP_STREAM"):
+        try:
+            stream_lines = stream_bench.measure(out_dir)
+        except Exception as exc:  # report the rest anyway
+            log(f"streaming measurement failed: {type(exc).__name__}: {exc}")
+            stream_lines = [f"== streaming: FAILED: {type(exc).__name__}: {exc}"]
+
     # Queue section (bench/queued.py): last, so its worker runs never overlap the figures above.
     queue_lines: list[str] = []
     if not env_flag("BENCH_SKIP_QUEUE"):
@@ -137,6 +149,8 @@ def main() -> int:
     table = render([*anchor_rows, *our_rows], pool=POOL_SIZE, header=header)
     if exec_lines:  # the execute section
         table += "\n\n" + "\n".join(exec_lines)
+    if stream_lines:  # the streaming section
+        table += "\n\n" + "\n".join(stream_lines)
     if queue_lines:  # the queue section
         table += "\n\n" + "\n".join(queue_lines)
     print("\n" + table, flush=True)

@@ -80,9 +80,8 @@ async def items(response: httpx.Response) -> AsyncIterator[ChatStreamItem]:
     try:
         async for event in EventSource(response).aiter_sse():
             if event.data == "[DONE]":
-                done = True
-                break
-            if not event.data:
+                done = True  # read on to the end of the body: the connection is reused
+            if done or not event.data:
                 continue
             chunk = _chunk(event.data)
             model = str(chunk.get("model") or model)

@@ -1,5 +1,9 @@
 """The worker's side of a queued execution: claim, call the gateway under a lease, record.
 
+The gateway's answer is streamed, each delta published to the execution's event log as it
+comes (with the status changes), for GET /api/executions/{id}/events; what is stored is
+the same as for an unstreamed call.
+
 Delivery is at least once, so every step is safe to repeat: a message whose execution is
 finished, cancelled or held by a live worker does nothing; the result is stored only by
 the worker that still holds the lease (first writer wins), so it is stored once.

@@ -258,3 +258,66 @@ async def test_a_cancelled_request_never_leaks_its_answer_to_a_later_one() -> No
         await asyncio.sleep(0.15)  # the slow answer would have arrived by now
         assert (await http.get("/fast")).text == "fast"
     assert server.connections == 2  # the cancelled request's connection was dropped
+
+
+def _sse_chunked(*events: bytes) -> bytes:
+    head = (
+        b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n"
+    )
+    body = b"".join(b"%x\r\n%s\r\n" % (len(e), e) for e in events)
+    return head + body + b"0\r\n\r\n"
+
+
+_DELTA = b'data: {"model": "m", "choices": [{"index": 0, "delta": {"content": "hi"}}]}\n\n'
+_USAGE = b'data: {"model": "m", "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2}}\n\n'  # noqa: E501
+
+
+async def test_a_streamed_chat_leaves_its_connection_for_the_next_call() -> None:
+    from adapters.litellm.gateway import LiteLlmGateway
+    from application.ports.llm_types import ChatMessage, ChatRequest
+
+    async def stream(head: bytes, body: bytes) -> bytes:
+        return _sse_chunked(_DELTA, _USAGE, b"data: [DONE]\n\n")
+
+    async with serve(stream) as server:
+        gateway = LiteLlmGateway(server.url, "sk-master", 2.0)
+        request = ChatRequest("m", (ChatMessage("user", "x"),))
+        for _ in range(3):
+            items = [item async for item in gateway.stream(request)]
+            assert len(items) == 2
+        await gateway.aclose()
+    assert server.connections == 1
+
+
+async def test_a_stream_that_goes_silent_times_out_within_the_read_timeout() -> None:
+    from adapters.litellm.gateway import LiteLlmGateway
+    from application.gateway_errors import GatewayTimeout
+    from application.ports.llm_stream import ChatDelta
+    from application.ports.llm_types import ChatMessage, ChatRequest
+
+    async def on_connection(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await _read_request(reader)
+        head = b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n"
+        writer.write(head + b"Transfer-Encoding: chunked\r\n\r\n")
+        writer.write(b"%x\r\n%s\r\n" % (len(_DELTA), _DELTA))
+        await writer.drain()
+        await asyncio.sleep(3600)  # then nothing
+
+    server = await asyncio.start_server(on_connection, "127.0.0.1", 0)
+    url = f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}"
+    gateway = LiteLlmGateway(url, "sk-master", 0.3)
+    seen: list[object] = []
+
+    async def read_all() -> None:
+        async for item in gateway.stream(ChatRequest("m", (ChatMessage("user", "x"),))):
+            seen.append(item)
+
+    started = time.monotonic()
+    try:
+        with pytest.raises(GatewayTimeout):
+            await read_all()
+    finally:
+        server.close()
+        await gateway.aclose()
+    assert seen == [ChatDelta("hi")]
+    assert 0.25 < time.monotonic() - started < 2.0
