@@ -51,9 +51,10 @@ async def prepend(first: bytes, rest: AsyncIterator[bytes]) -> AsyncIterator[byt
         yield chunk
 
 
-def streamed_operation(description: str) -> type[Operation]:
+def streamed_operation(description: str, *, only: bool = False) -> type[Operation]:
     """An `operation_class` whose 200 answer may also be `text/event-stream` (described
-    by `description`), beside the JSON the handler's return type documents."""
+    by `description`), beside the JSON the handler's return type documents (`only`: the
+    200 answer is never JSON)."""
 
     @dataclass
     class StreamedOperation(Operation):
@@ -61,6 +62,7 @@ def streamed_operation(description: str) -> type[Operation]:
             ok = (self.responses or {}).get("200")
             if isinstance(ok, OpenAPIResponse):
                 schema = Schema(type=OpenAPIType.STRING, description=description)
-                ok.content = {**(ok.content or {}), EVENT_STREAM: OpenAPIMediaType(schema=schema)}
+                others = {} if only else (ok.content or {})
+                ok.content = {**others, EVENT_STREAM: OpenAPIMediaType(schema=schema)}
 
     return StreamedOperation

@@ -174,3 +174,17 @@ async def test_a_client_hanging_up_mid_stream_records_cancelled_with_output_so_f
     assert execution.status is ExecutionStatus.CANCELLED
     assert execution.output == "echo: "
     assert execution.finished_at is not None
+
+
+async def test_the_openapi_document_describes_the_event_streams(world: World) -> None:
+    paths = (await world.client.get("/schema/openapi.json")).json()["paths"]
+
+    def ok_types(path: str, method: str) -> set[str]:
+        return set(paths[path][method]["responses"]["200"]["content"])
+
+    both = {"application/json", "text/event-stream"}
+    assert ok_types("/api/agents/execute", "post") == both
+    assert ok_types("/v1/chat/completions", "post") == both
+    assert ok_types("/api/executions/{execution_id}/events", "get") == {"text/event-stream"}
+    body = paths["/api/agents/execute"]["post"]["requestBody"]["content"]["application/json"]
+    assert body["schema"]["$ref"].endswith("/ExecuteNow")

@@ -44,8 +44,7 @@ async def _encoded(events: AsyncIterator[ExecutionEvent | None]) -> AsyncIterato
     "/api/executions/{execution_id:str}/events",
     tags=["executions"],
     summary="Follow an execution: status changes and output deltas as server-sent events",
-    operation_class=streamed_operation(__doc__ or ""),
-    media_type="text/event-stream",
+    operation_class=streamed_operation(__doc__ or "", only=True),
 )
 async def execution_events(
     request: Request[Any, Any, Any],
