@@ -217,7 +217,7 @@ def _render_get(rows: list, conc: int, profile: str) -> list[str]:  # type: igno
             out.append(
                 f"{rnd:<6} {label:<14} {float(v.get('rps', 'nan')):>9.1f} "
                 f"{float(v.get('p50_ms', 'nan')):>8.3f} {float(v.get('p99_ms', 'nan')):>8.3f} "
-                f"{errors:>6} {extra[0]:>10} {extra[1]:>6}"
+                f"{errors:>6} {extra[0]:>10} {extra[1]:>6} {v.get('svc_cpu', '?'):>6}%"
             )
         with contextlib.suppress(KeyError, ValueError, ZeroDivisionError):
             ratios.append(
