@@ -27,7 +27,13 @@ from entrypoints.http.sse import event, sse_response, streamed_operation
 
 Req = Request[Any, Any, Any]
 EXECUTION_HEADER = "X-Agentkeel-Execution-Id"
-_ROLES: dict[str, Role] = {"developer": "system"}
+# OpenAI's `developer` messages are what older models call `system` messages.
+_ROLES: dict[str, Role] = {
+    "system": "system",
+    "developer": "system",
+    "user": "user",
+    "assistant": "assistant",
+}
 STREAM_DESCRIPTION = (
     "With `stream: true`: server-sent events, each `data:` an OpenAI "
     "`chat.completion.chunk` (a role chunk, one chunk per delta, a `finish_reason` chunk, "
@@ -40,7 +46,7 @@ def _conversation(messages: list[oa.MessageIn]) -> tuple[ChatMessage, ...]:
     def text(content: str | list[oa.ContentPart] | None) -> str:
         return content if isinstance(content, str) else "".join(p.text for p in content or [])
 
-    return tuple(ChatMessage(_ROLES.get(m.role, m.role), text(m.content)) for m in messages)  # type: ignore[arg-type]
+    return tuple(ChatMessage(_ROLES[m.role], text(m.content)) for m in messages)
 
 
 def _completion_id(execution: Execution) -> str:
