@@ -1,6 +1,7 @@
 """Queued executions through real processes: `agentkeel serve` (with AGENTKEEL_REDIS_URL, so
 it runs no workers), `agentkeel worker`, PostgreSQL, Redis and a slow LiteLLM stand-in."""
 
+import json
 import os
 import random
 import signal
@@ -15,6 +16,7 @@ from typing import Any
 
 import httpx
 import pytest
+from httpx_sse import EventSource
 
 from tests.support.postgres import scratch_database
 from tests.support.processes import AGENTKEEL, clean_env, run_cli, serving
@@ -178,6 +180,32 @@ def test_a_submitted_execution_is_run_by_the_worker_process(stack: Stack) -> Non
     assert (row["status"], row["output"], row["attempts"]) == ("success", f"echo: {text}", 1)
     assert row["usage"]["total_tokens"] > 0 and row["started_at"] and row["error"] is None
     assert stack.upstream.count(text) == 1
+
+
+def test_a_queued_run_is_followed_live_from_the_worker_through_redis(stack: Stack) -> None:
+    """GET /api/executions/{id}/events on serve, fed by the worker process over Redis."""
+    if not stack.worker.running:
+        stack.worker.start()
+    agent = stack.agent()
+    text = f"follow me live {stack.stamp}"
+    execution_id = stack.submit(agent, text)
+    url = f"{stack.base}/api/executions/{execution_id}/events"
+    with httpx.stream("GET", url, headers=stack.tenant, timeout=30) as response:
+        assert response.status_code == 200
+        events = [(e.event, json.loads(e.data), e.id) for e in EventSource(response).iter_sse()]
+    kinds = [kind for kind, _, _ in events]
+    assert kinds[0] == "status" and kinds[-1] == "done"
+    assert "running" in [data["status"] for kind, data, _ in events if kind == "status"]
+    deltas = [data["content"] for kind, data, _ in events if kind == "delta"]
+    assert len(deltas) > 1 and "".join(deltas) == f"echo: {text}"
+    assert events[-1][1]["status"] == "success" and events[-1][1]["output"] == f"echo: {text}"
+    worker_ids = [event_id for kind, _, event_id in events if kind == "delta"]
+    assert all(worker_ids)
+    # Reconnecting after the first delta replays only what came after it.
+    headers = {**stack.tenant, "Last-Event-ID": worker_ids[0]}
+    with httpx.stream("GET", url, headers=headers, timeout=30) as response:
+        again = [(e.event, json.loads(e.data)) for e in EventSource(response).iter_sse()]
+    assert [kind for kind, _ in again] == ["delta"] * (len(deltas) - 1) + ["done"]
 
 
 def test_cancel_of_a_running_execution_ends_cancelled(stack: Stack) -> None:

@@ -238,3 +238,19 @@ async def test_models_lists_the_callers_active_agents(world: World) -> None:
     page = await world.client.models.list()
     assert [m.id for m in page.data] == [world.agent["id"], second["id"]]
     assert {m.object for m in page.data} == {"model"}
+
+
+async def test_a_byok_agent_runs_through_its_tenants_virtual_key(world: World) -> None:
+    tenant_id = world.agent["tenant_id"]
+    body = {"provider_name": "openai", "api_key": "sk-tenant-provider-1234", "model": "gpt-4o"}
+    url = f"/api/tenants/{tenant_id}/providers"
+    provider = await world.http.post(url, json=body, headers=world.headers)
+    assert provider.status_code == 201, provider.text
+    await _agent(world.http, world.headers, name="byok", use_byok=True)
+    stream = await world.client.chat.completions.create(
+        model="agent:byok", messages=[{"role": "user", "content": "hi"}], stream=True
+    )
+    assert [c async for c in stream][-1].choices[0].finish_reason == "stop"
+    sent = world.app.gateway.calls[-1]
+    assert sent.api_key == provider.json()["virtual_key"]
+    assert sent.model == f"agentkeel-{tenant_id}-{provider.json()['id']}"
