@@ -48,11 +48,13 @@ async def timed_stream(
 
 @dataclass
 class Background:
-    """`conns` streamed runs at a time, each starting as the previous one ends."""
+    """`conns` streamed runs at a time, each starting as the previous one ends, the first
+    ones spread over `spread_s`."""
 
     base: str
     runs: list[tuple[bytes, dict[str, str]]]  # (body, headers) to cycle through
     conns: int = 100
+    spread_s: float = 5.0  # about one run's length
     done: int = 0
     failed: int = 0
     _stop: threading.Event = field(default_factory=threading.Event)
@@ -73,6 +75,9 @@ class Background:
             await asyncio.gather(*(self._loop(client, n) for n in range(self.conns)))
 
     async def _loop(self, client: httpx.AsyncClient, n: int) -> None:
+        # Staggered over one run's length: started together, the runs would stay in step
+        # and their database writes would come in bursts of `conns`.
+        await asyncio.sleep(self.spread_s * n / self.conns)
         while not self._stop.is_set():
             body, headers = self.runs[(n + self.done) % len(self.runs)]
             try:

@@ -150,10 +150,13 @@ def measure(out_dir: Path) -> list[str]:
             for rnd in (1, 2):
                 alone = _wrk_get(server, pairs, duration, out_dir / "stream_load.log")
                 background = Background(
-                    server.base, [(_run_body(a), _auth(t)) for t, a in slow], conns=conc
+                    server.base,
+                    [(_run_body(a), _auth(t)) for t, a in slow],
+                    conns=conc,
+                    spread_s=int(slow_chunks) * float(slow_ms) / 1000,
                 )
                 background.start()
-                time.sleep(2)  # all streams open
+                time.sleep(background.spread_s)  # all streams open
                 loaded = _wrk_get(server, pairs, duration, out_dir / "stream_load.log")
                 background.stop()
                 get_rows.append((rnd, alone, loaded, background.done, background.failed))
