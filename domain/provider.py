@@ -101,9 +101,12 @@ class LlmProvider:
     def gateway_model(self) -> str:
         return f"{self.provider_name}/{self.model}"
 
-    @property
-    def key_alias(self) -> str:
-        return f"agentkeel:{self.tenant_id}:{self.id}"
+    def key_alias(self, generation: str) -> str:
+        """The virtual key's alias at the gateway. LiteLLM refuses an alias that another live
+        key holds, and rotation mints the new key while the old one still lives: so each
+        binding's key carries its own `generation` (its deployment's id). Only characters
+        LiteLLM's optional alias format check accepts (`a-zA-Z0-9_-/.@`)."""
+        return f"agentkeel/{self.tenant_id}/{self.id}/{generation}"
 
     @property
     def is_active(self) -> bool:

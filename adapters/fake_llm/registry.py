@@ -1,8 +1,9 @@
 """In-memory deployments and virtual keys, shared by the fake and the sandbox gateways.
 
 Enforces what LiteLLM enforces on a virtual key: unknown or revoked keys are refused, a key
-reaches only its `models` (an empty list means any) and a spend at or over `max_budget`
-blocks further calls. No method awaits, so each is atomic under asyncio.
+reaches only its `models` (an empty list means any), a spend at or over `max_budget`
+blocks further calls, and no two live keys share an alias. No method awaits, so each is
+atomic under asyncio.
 """
 
 import hashlib
@@ -61,6 +62,9 @@ class GatewayRegistry:
     def create_key(
         self, models: list[str], alias: str, max_budget: float | None, metadata: dict[str, str]
     ) -> VirtualKey:
+        if any(r.alias == alias and not r.revoked for r in self.keys.values()):
+            # LiteLLM's _enforce_unique_key_alias: no two live keys share an alias.
+            raise GatewayError("the gateway refused the key: another live key has its alias")
         key = self._key_prefix + secrets.token_urlsafe(24)
         # Same token id as LiteLLM: the SHA-256 of the key, safe to store and log.
         token_id = hashlib.sha256(key.encode()).hexdigest()

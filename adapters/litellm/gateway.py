@@ -229,8 +229,12 @@ class LiteLlmGateway:
         return parsing.virtual_key(await self._call("POST", "/key/generate", body=body))
 
     async def key_info(self, key: str) -> KeyInfo:
-        response = await self._call("GET", "/key/info", params={"key": key}, accept=_ok_or_gone)
-        if not response.is_success:  # LiteLLM deletes revoked keys: they become unknown
+        # By its hash, as LiteLLM's info_key_fn advises: the key stays out of URLs and the
+        # access logs in front of the proxy (it hashes `sk-...` values and takes the rest
+        # as hashes).
+        params = {"key": parsing.key_hash(key)}
+        response = await self._call("GET", "/key/info", params=params, accept=_ok_or_gone)
+        if not response.is_success:  # never minted (deleted ones answer from the archive)
             return KeyInfo(status="invalid", spend=0.0, max_budget=None)
         return parsing.key_info(response)
 

@@ -59,23 +59,41 @@ def chat_result(response: httpx.Response) -> ChatResult:
 def virtual_key(response: httpx.Response) -> VirtualKey:
     data = json_body(response, "POST /key/generate")
     key = data.get("key")
-    if not isinstance(key, str) or not key:
+    if not isinstance(key, str) or not key.startswith("sk-"):
         raise _malformed("POST /key/generate")
     # Versions differ: `token_id` is the hash; `token` is the hash or the key itself.
     token = data.get("token_id") or data.get("token")
     if not isinstance(token, str) or not token or token == key:
-        token = hashlib.sha256(key.encode()).hexdigest()  # how LiteLLM hashes keys
+        token = key_hash(key)
     return VirtualKey(key=key, token_id=token)
 
 
+def key_hash(key: str) -> str:
+    """How LiteLLM stores and names a key (litellm.proxy.utils.hash_token)."""
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+# info_key_fn's `status` (LiteLLM >= 1.10x): "deleted" keys answer from the archive.
+_STATUS: dict[str, KeyStatus] = {
+    "active": "active",
+    "revoked": "revoked",
+    "expired": "invalid",
+    "deleted": "invalid",
+}
+
+
 def key_info(response: httpx.Response) -> KeyInfo:
-    """`{"key": ..., "info": {"spend", "max_budget", "blocked", "expires", ...}}`."""
+    """`{"key": ..., "info": {"status", "spend", "max_budget", "blocked", "expires", ...}}`;
+    older versions send no `status`, which is then derived as LiteLLM does."""
     info = json_body(response, "GET /key/info").get("info")
     if not isinstance(info, dict):
         raise _malformed("GET /key/info")
     status: KeyStatus = "revoked" if info.get("blocked") else "active"
     if status == "active" and _expired(info.get("expires")):
         status = "invalid"
+    reported = info.get("status")
+    if isinstance(reported, str):  # a status this code does not know keeps the derived one
+        status = _STATUS.get(reported, status)
     try:
         spend = float(info.get("spend") or 0.0)
         max_budget = info.get("max_budget")

@@ -32,14 +32,18 @@ async def bind(
     leftover: Callable[[str], Awaitable[None]],
 ) -> Binding:
     """Deployment, then key. If the key cannot be minted the deployment is removed again;
-    if even that fails, `leftover(deployment_id)` is told, so that it is never forgotten."""
+    if even that fails, `leftover(deployment_id)` is told, so that it is never forgotten.
+
+    The key's alias names its deployment, so a rotation's new key never asks for the alias
+    the old key still holds, and a retried rotation (a new deployment) never asks for the
+    alias of a key an earlier attempt left behind."""
     deployment_id = await gateway.register_deployment(
         provider.deployment_name, provider.gateway_model, api_key, provider.api_base
     )
     try:
         key = await gateway.create_virtual_key(
             models=[provider.deployment_name],
-            alias=provider.key_alias,
+            alias=provider.key_alias(deployment_id),
             max_budget=provider.max_budget,
             metadata={"tenant_id": str(provider.tenant_id), "provider_id": str(provider.id)},
         )

@@ -139,6 +139,18 @@ async def test_virtual_key_lifecycle(llm: Harness) -> None:
     await llm.gateway.revoke_key(key)  # idempotent
 
 
+async def test_no_two_live_keys_share_an_alias(llm: Harness) -> None:
+    """LiteLLM's _enforce_unique_key_alias; a deleted key's alias is free again."""
+    model_name, first = await _tenant_key(llm.gateway)
+    with pytest.raises(GatewayError) as refused:
+        await llm.gateway.create_virtual_key([model_name], "tenant-3f2a/openai", 5.0, {})
+    assert not isinstance(refused.value, UnknownVirtualKey | BudgetExceeded)
+    await llm.gateway.revoke_key(first)
+    again = await llm.gateway.create_virtual_key([model_name], "tenant-3f2a/openai", 5.0, {})
+    assert again.key.startswith("sk-") and again.key != first
+    assert (await llm.gateway.key_info(again.key)).status == "active"
+
+
 async def test_unknown_key_is_invalid(llm: Harness) -> None:
     info = await llm.gateway.key_info("sk-never-minted-0000")
     assert (info.status, info.spend, info.max_budget) == ("invalid", 0.0, None)

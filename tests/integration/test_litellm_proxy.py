@@ -3,7 +3,8 @@
 The proxy serves `mock_response` models with LITELLM_LOCAL_MODEL_COST_MAP=True, so nothing
 leaves the machine. Only chat completions are covered here: the proxy's key management
 needs a database through a Prisma engine that cannot be downloaded in this environment, so
-virtual keys and deployments are covered by the respx emulation (tests/contract).
+virtual keys and deployments are covered by the respx emulation (tests/contract; what it
+models, from which LiteLLM source: docs/litellm-emulation.md).
 `make test` installs the proxy into .venv-litellm.
 """
 

@@ -1,24 +1,62 @@
-"""Response bodies shaped like a LiteLLM proxy's (v1.7x), for respx routes.
+"""Response bodies shaped like the LiteLLM proxy's (the version the Makefile pins,
+LITELLM_VERSION), for the respx emulator. docs/litellm-emulation.md says which source
+function each shape comes from.
 
-Chat answers are OpenAI `chat.completion` objects with LiteLLM's `x-litellm-*` headers;
-errors are ProxyException bodies {"error": {"message", "type", "param", "code"}}, where
-`code` is a string and `message` may quote keys (which is why adapters must not copy it).
+Errors are ProxyException bodies {"error": {"message", "type", "param", "code"}} with
+`code` a string (ProxyException.to_dict via openai_exception_handler). A FastAPI
+HTTPException raised inside a handler is turned into one by the handler's own `except`:
+`message` is then str(detail), a Python repr when the detail is a dict, which is why
+adapters must never copy messages (they may quote keys too).
 """
 
 import hashlib
 import json
+import secrets
 import time
 import uuid
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 
 STAMP = "2026-01-05T10:00:00.000000Z"
+LITELLM_VERSION = "1.108.7"
+
+
+def hash_token(token: str) -> str:
+    """litellm.proxy.utils.hash_token."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def hash_token_if_needed(token: str) -> str:
+    """litellm.proxy.utils.hash_token_if_needed: `sk-...` is a key, anything else a hash."""
+    return hash_token(token) if token.startswith("sk-") else token
+
+
+def new_key() -> str:
+    """generate_key_helper_fn: f"sk-{secrets.token_urlsafe(LENGTH_OF_LITELLM_GENERATED_KEY)}"."""
+    return f"sk-{secrets.token_urlsafe(16)}"
 
 
 def error(status: int, message: str, kind: str | None, param: str | None = None) -> httpx.Response:
     body = {"error": {"message": message, "type": kind, "param": param, "code": str(status)}}
     return httpx.Response(status, json=body)
+
+
+def key_route_http_error(status: int, detail: dict[str, str]) -> httpx.Response:
+    """An HTTPException in a /key/* handler, through handle_exception_on_proxy."""
+    return error(status, str(detail), "internal_server_error", None)
+
+
+def model_route_http_error(status: int, detail: dict[str, str]) -> httpx.Response:
+    """An HTTPException in add_new_model / delete_model, through their own `except`."""
+    return error(status, str(detail), "auth_error", "None")
+
+
+def validation_error(loc: list[str]) -> httpx.Response:
+    """FastAPI's RequestValidationError for a pydantic request model."""
+    detail = [{"type": "missing", "loc": ["body", *loc], "msg": "Field required", "input": {}}]
+    return httpx.Response(422, json={"detail": detail})
 
 
 def completion(
@@ -47,7 +85,7 @@ def completion(
     headers = {
         "x-litellm-call-id": str(uuid.uuid4()),
         "x-litellm-model-api-base": "https://api.openai.com",
-        "x-litellm-version": "1.74.9",
+        "x-litellm-version": LITELLM_VERSION,
     }
     if cost is not None:
         headers["x-litellm-response-cost"] = str(cost)
@@ -55,9 +93,11 @@ def completion(
 
 
 def key_record(key: str, request: dict[str, Any]) -> dict[str, Any]:
-    """The `info` object of /key/info (the stored LiteLLM_VerificationToken row)."""
+    """The stored LiteLLM_VerificationToken row (generate_key_helper_fn's key_data), with
+    its hash in `token`; /key/info answers it without `token`."""
     return {
-        "key_name": f"sk-...{key[-4:]}",
+        "token": hash_token(key),
+        "key_name": f"sk-...{key[-4:]}",  # abbreviate_api_key
         "key_alias": request.get("key_alias"),
         "spend": 0.0,
         "max_budget": request.get("max_budget"),
@@ -78,7 +118,6 @@ def key_record(key: str, request: dict[str, Any]) -> dict[str, Any]:
         "allowed_cache_controls": [],
         "model_spend": {},
         "model_max_budget": {},
-        "soft_budget_cooldown": False,
         "litellm_budget_table": None,
         "created_at": STAMP,
         "updated_at": STAMP,
@@ -86,19 +125,30 @@ def key_record(key: str, request: dict[str, Any]) -> dict[str, Any]:
 
 
 def generated_key(key: str, record: dict[str, Any]) -> dict[str, Any]:
-    """/key/generate's answer: the record plus the key, once, and its hash."""
-    token_id = hashlib.sha256(key.encode()).hexdigest()
+    """/key/generate's answer: the row plus the key, once; `token` remapped to the hash."""
     extra = {"duration": None, "guardrails": None, "created_by": "default_user_id"}
-    return {**record, **extra, "key": key, "token_id": token_id, "token": token_id}
+    return {**record, **extra, "key": key, "token_id": record["token"], "soft_budget": None}
+
+
+def key_info(passed: str, record: dict[str, Any], status: str) -> dict[str, Any]:
+    """info_key_fn: the key echoed as passed in, the row minus its hash, a derived status."""
+    info = {k: v for k, v in record.items() if k != "token"}
+    return {"key": passed, "info": {**info, "status": status}}
+
+
+def archived(record: dict[str, Any]) -> dict[str, Any]:
+    """persist_deleted_verification_tokens: the row kept in LiteLLM_DeletedVerificationToken."""
+    deleted_at = datetime.now(UTC).isoformat().replace("+00:00", "Z")
+    return {**record, "deleted_at": deleted_at, "deleted_by": "default_user_id"}
 
 
 def model_created(model_id: str, request: dict[str, Any]) -> dict[str, Any]:
-    """/model/new's answer: the stored row, provider key encrypted with the salt key."""
+    """add_model_to_db's row: the provider key encrypted with the salt key."""
     return {
         "model_id": model_id,
         "model_name": request["model_name"],
         "litellm_params": {**request["litellm_params"], "api_key": "gAAAAABn0W9Q-encrypted"},
-        "model_info": {"id": model_id, "db_model": True},
+        "model_info": {**(request.get("model_info") or {}), "id": model_id, "db_model": True},
         "created_at": STAMP,
         "created_by": "default_user_id",
         "updated_at": STAMP,

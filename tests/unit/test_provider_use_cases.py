@@ -44,7 +44,7 @@ async def test_create_binds_a_deployment_and_a_restricted_key(world: World) -> N
     assert (key.models, key.max_budget, key.alias) == (
         [deployment.model_name],
         5.0,
-        provider.key_alias,
+        provider.key_alias(provider.deployment_id),
     )
     assert key.token_id == provider.virtual_key_id
     row = world.store.providers[provider.id]
