@@ -7,9 +7,11 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 
+from entrypoints.http.allow import allow_from_routes
 from entrypoints.http.body import MAX_BODY_BYTES, BoundedJsonRequest
 from entrypoints.http.dependencies import HttpDependencies, require_bearer
 from entrypoints.http.errors import EXCEPTION_HANDLERS
+from entrypoints.http.openapi import StrictStructSchemaPlugin, document_errors
 from entrypoints.http.request_id import add_request_id
 from entrypoints.http.routes import (
     agents,
@@ -36,13 +38,13 @@ OPENAPI = OpenAPIConfig(
     components=Components(
         security_schemes={"bearer": SecurityScheme(type="http", scheme="bearer")}
     ),
-    security=[{"bearer": []}],
 )
 
 
 API = Router(
     path="/",
     before_request=require_bearer,
+    security=[{"bearer": []}],
     route_handlers=[
         *tenants.ROUTES,
         *api_keys.ROUTES,
@@ -66,9 +68,12 @@ def create_app(deps: HttpDependencies) -> Litestar:
         openapi_config=OPENAPI,
         request_class=BoundedJsonRequest,
         request_max_body_size=MAX_BODY_BYTES,
+        plugins=[StrictStructSchemaPlugin()],
         logging_config=None,
         debug=False,
     )
+    document_errors(app)
+    app.before_send.append(allow_from_routes(app))
     app.state.deps = deps
     logging.getLogger("agentkeel").setLevel(logging.INFO)
     return app

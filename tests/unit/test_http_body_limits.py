@@ -109,3 +109,29 @@ json_values = st.recursive(
 @given(value=json_values, indent=st.sampled_from([None, 1]))
 def test_nesting_depth_is_exact_for_valid_json(value: Any, indent: int | None) -> None:
     assert nesting_depth(json.dumps(value, indent=indent).encode()) == _depth(value)
+
+
+@pytest.mark.parametrize(
+    ("url", "body", "field"),
+    [
+        ("/api/agents", {"temperature": "0.5"}, "temperature"),
+        ("/api/agents", {"use_byok": 0}, "use_byok"),
+        ("/api/agents", {"max_tokens": "5"}, "max_tokens"),
+        ("/api/agents", {"use_byok": "true"}, "use_byok"),
+    ],
+)
+def test_a_wrong_json_type_is_422_not_converted(
+    api: Api, url: str, body: dict[str, Any], field: str
+) -> None:
+    """Found by Schemathesis: Litestar's lenient conversion took "0.5" for a float and 0
+    for a boolean. Bodies are decoded strictly into their type."""
+    tenant = api.tenant()
+    content = json.dumps({"name": "strict", "system_prompt": "p", **body}).encode()
+    headers = {**tenant.headers, "Content-Type": "application/json"}
+    response = api.client.post(url, content=content, headers=headers)
+    assert response.status_code == 422, response.text
+    [error] = response.json()["detail"]
+    assert error["loc"] == ["body", field] and error["type"] == "type_error", error
+    agent_id = api.agent(tenant.headers, name="strict-patch")["id"]
+    patched = api.client.patch(f"/api/agents/{agent_id}", json=body, headers=tenant.headers)
+    assert patched.status_code == 422, patched.text

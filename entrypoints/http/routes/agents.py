@@ -13,13 +13,14 @@ from application.use_cases.agents import (
     UpdateAgent,
 )
 from entrypoints.http.dependencies import caller_scope
+from entrypoints.http.openapi import errors
 from entrypoints.http.routes.params import DEFAULT_PAGE_SIZE, Limit, Offset, page
 from entrypoints.http.schemas.agents import AgentCreate, AgentOut, AgentPatch
 
 Req = Request[Any, Any, Any]
 
 
-@post("/api/agents", tags=["agents"], summary="Create an agent")
+@post("/api/agents", tags=["agents"], summary="Create an agent", responses=errors(403, 404, 409))
 async def create_agent(request: Req, data: JSONBody[AgentCreate]) -> AgentOut:
     new = NewAgent(
         name=data.name,
@@ -55,7 +56,12 @@ async def get_agent(request: Req, agent_id: FromPath[uuid.UUID]) -> AgentOut:
         return AgentOut.of(await GetAgent(uow)(principal, agent_id))
 
 
-@patch("/api/agents/{agent_id:str}", tags=["agents"], summary="Update an agent")
+@patch(
+    "/api/agents/{agent_id:str}",
+    tags=["agents"],
+    summary="Update an agent",
+    responses=errors(409),
+)
 async def update_agent(
     request: Req, agent_id: FromPath[uuid.UUID], data: JSONBody[AgentPatch]
 ) -> AgentOut:

@@ -11,6 +11,7 @@ from application.use_cases.queued_executions import CancelExecution, Submission,
 from application.use_cases.streamed_runs import start_run, stream_run
 from domain.execution import ExecutionStatus
 from entrypoints.http.dependencies import caller_scope
+from entrypoints.http.openapi import errors
 from entrypoints.http.routes.params import DEFAULT_PAGE_SIZE, Limit, Offset, page
 from entrypoints.http.run_stream import DESCRIPTION, run_event_stream
 from entrypoints.http.schemas.executions import (
@@ -33,6 +34,7 @@ Req = Request[Any, Any, Any]
     status_code=200,
     summary="Run an agent now: the whole answer, or streamed as server-sent events",
     operation_class=streamed_operation(DESCRIPTION),
+    responses=errors(400, 404, 409, 429, 502, 504),
 )
 async def execute_now(request: Req, data: JSONBody[ExecuteNow]) -> ExecutedOut:
     if data.stream or wants_event_stream(request.headers.get("accept")):
@@ -63,6 +65,7 @@ IdempotencyKey = Annotated[
     tags=["executions"],
     status_code=202,
     summary="Queue a run of the agent; poll GET /api/executions/{id}",
+    responses=errors(409),
 )
 async def submit(
     request: Req,

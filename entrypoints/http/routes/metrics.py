@@ -8,6 +8,7 @@ from application.use_cases.authenticate import Authenticate
 from application.use_cases.metrics import CountExecutions
 from domain.execution import ExecutionStatus
 from entrypoints.http.dependencies import bearer_token, dependencies
+from entrypoints.http.openapi import errors
 
 Req = Request[Any, Any, Any]
 
@@ -18,7 +19,14 @@ def _gauge(name: str, help_text: str, samples: list[tuple[str, float]]) -> list[
     return lines
 
 
-@get("/metrics", tags=["health"], summary="Prometheus metrics", media_type="text/plain")
+@get(
+    "/metrics",
+    tags=["health"],
+    summary="Prometheus metrics (the operator key, unless AGENTKEEL_METRICS_PUBLIC=true)",
+    media_type="text/plain",
+    security=[{"bearer": []}],
+    responses=errors(401, 403, 503),
+)
 async def metrics(request: Req) -> Response[str]:
     deps = dependencies(request)
     if not deps.metrics_public:

@@ -14,6 +14,7 @@ from application.use_cases.tenants import (
     UpdateTenant,
 )
 from entrypoints.http.dependencies import caller_scope
+from entrypoints.http.openapi import errors
 from entrypoints.http.routes.params import DEFAULT_PAGE_SIZE, Limit, Offset, page
 from entrypoints.http.schemas.tenants import (
     TenantCreate,
@@ -26,7 +27,12 @@ from entrypoints.http.schemas.tenants import (
 Req = Request[Any, Any, Any]
 
 
-@post("/api/tenants", tags=["tenants"], summary="Create a tenant (operator)")
+@post(
+    "/api/tenants",
+    tags=["tenants"],
+    summary="Create a tenant (operator)",
+    responses=errors(403, 409),
+)
 async def create_tenant(request: Req, data: JSONBody[TenantCreate]) -> TenantCreated:
     async with caller_scope(request) as (uow, principal, deps):
         created = await CreateTenant(uow, deps.clock, deps.tokens)(
@@ -50,7 +56,12 @@ async def get_tenant(request: Req, tenant_id: FromPath[uuid.UUID]) -> TenantOut:
         return TenantOut.of(await GetTenant(uow)(principal, tenant_id))
 
 
-@patch("/api/tenants/{tenant_id:str}", tags=["tenants"], summary="Update a tenant")
+@patch(
+    "/api/tenants/{tenant_id:str}",
+    tags=["tenants"],
+    summary="Update a tenant",
+    responses=errors(403, 409),
+)
 async def update_tenant(
     request: Req, tenant_id: FromPath[uuid.UUID], data: JSONBody[TenantPatch]
 ) -> TenantOut:
@@ -64,7 +75,12 @@ async def update_tenant(
         return TenantOut.of(await UpdateTenant(uow, deps.clock)(principal, tenant_id, changes))
 
 
-@delete("/api/tenants/{tenant_id:str}", tags=["tenants"], summary="Delete a tenant (operator)")
+@delete(
+    "/api/tenants/{tenant_id:str}",
+    tags=["tenants"],
+    summary="Delete a tenant (operator)",
+    responses=errors(403, 409),
+)
 async def delete_tenant(request: Req, tenant_id: FromPath[uuid.UUID]) -> None:
     async with caller_scope(request) as (uow, principal, deps):
         await DeleteTenant(uow, deps.llm)(principal, tenant_id)

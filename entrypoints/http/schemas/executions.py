@@ -7,6 +7,9 @@ from msgspec import Meta, Struct
 from domain.execution import MAX_INPUT_LENGTH, Execution, ExecutionStatus
 from entrypoints.http.schemas.webhooks import WriteBackOut
 
+# No whitespace or control character after the scheme. Spelled out rather than \S, which
+# Python (msgspec) and JSON Schema (ECMA-262) read differently for \x1c-\x1f, \x85, \ufeff.
+CALLBACK_URL = r"^https?://[^\s\x00-\x1f\x7f\x85\ufeff]+$"
 Input = Annotated[str, Meta(min_length=1, max_length=MAX_INPUT_LENGTH)]
 
 
@@ -19,7 +22,7 @@ class ExecuteNow(Struct, forbid_unknown_fields=True):
 class ExecutionSubmit(Struct, forbid_unknown_fields=True):
     input: Input
     callback_url: (
-        Annotated[str, Meta(min_length=8, max_length=2048, pattern=r"^https?://\S+$")] | None
+        Annotated[str, Meta(min_length=8, max_length=2048, pattern=CALLBACK_URL)] | None
     ) = None
 
 

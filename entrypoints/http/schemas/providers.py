@@ -4,17 +4,29 @@ from typing import Annotated, Literal
 
 from msgspec import Meta, Struct
 
-from domain.provider import MAX_PROVIDER_KEY_LENGTH, LlmProvider
+from domain.provider import MAX_PROVIDER_KEY_LENGTH, SUPPORTED_PROVIDERS, LlmProvider
 
+PROVIDER_NAMES = sorted(SUPPORTED_PROVIDERS)
 ProviderKey = Annotated[str, Meta(min_length=8, max_length=MAX_PROVIDER_KEY_LENGTH)]
 
 
 class ProviderCreate(Struct, forbid_unknown_fields=True):
-    provider_name: Annotated[str, Meta(min_length=1, max_length=50)]
+    # Checked by the domain (its message names them all); the schema lists them too.
+    provider_name: Annotated[
+        str,
+        Meta(min_length=1, max_length=50, extra_json_schema={"extra": {"enum": PROVIDER_NAMES}}),
+    ]
     api_key: ProviderKey
     model: Annotated[str, Meta(min_length=1, max_length=200)]
     api_base: Annotated[str, Meta(min_length=1, max_length=2048)] | None = None
-    max_budget: Annotated[float, Meta(gt=0, le=1_000_000_000)] | None = None
+    # Litestar drops a falsy `gt` from the schema; say it explicitly.
+    max_budget: (
+        Annotated[
+            float,
+            Meta(gt=0, le=1_000_000_000, extra_json_schema={"extra": {"exclusiveMinimum": 0}}),
+        ]
+        | None
+    ) = None
 
 
 class ProviderRotate(Struct, forbid_unknown_fields=True):
@@ -57,6 +69,13 @@ def with_virtual_key(provider: LlmProvider, virtual_key: str) -> ProviderWithVir
     out = ProviderOut.of(provider)
     fields = {name: getattr(out, name) for name in out.__struct_fields__}
     return ProviderWithVirtualKey(**fields, virtual_key=virtual_key)
+
+
+class RevokingOut(Struct):
+    """202 from DELETE: the row is gone from use, the gateway revocation is retried."""
+
+    detail: str
+    status: Literal["revoking"] = "revoking"
 
 
 class VerifyOut(Struct):
