@@ -98,7 +98,8 @@ def _invalid(exc: msgspec.ValidationError) -> ValidationException:
     text = str(exc)
     matched = _AT.match(text)
     message, path = (matched["message"], matched["path"]) if matched else (text, "")
-    key = re.sub(r"\[(\d+)\]", r".\1", path).strip(".")
+    # The field, not the item: the contract's loc[-1] names the offending field.
+    key = re.sub(r"\[\d+\]", "", path).strip(".")
     return ValidationException(
         detail="Validation failed", extra=[{"message": message, "key": key, "source": "body"}]
     )
