@@ -27,6 +27,7 @@ from litestar.openapi.spec import OpenAPIResponse, Operation, Schema
 from litestar.routes import HTTPRoute
 from litestar.typing import FieldDefinition
 
+from entrypoints.http.schemas import openai as openai_schemas
 from entrypoints.http.schemas.errors import ErrorOut, ValidationErrorOut
 
 if TYPE_CHECKING:
@@ -49,13 +50,16 @@ _DESCRIPTIONS = {
 _LITESTAR_VALIDATION = "Validation Exception"
 
 
-def errors(*statuses: int) -> dict[int, ResponseSpec]:
-    """Error responses a route documents beyond the rule above."""
-    return {status: _spec(status) for status in statuses}
+def errors(*statuses: int, openai_shape: bool = False) -> dict[int, ResponseSpec]:
+    """Error responses a route documents beyond the rule above; `openai_shape` for the
+    OpenAI-compatible routes, whose errors are `{"error": {...}}` at every status."""
+    return {status: _spec(status, openai_shape) for status in statuses}
 
 
-def _spec(status: int) -> ResponseSpec:
-    body = ValidationErrorOut if status == 422 else ErrorOut
+def _spec(status: int, openai_shape: bool) -> ResponseSpec:
+    body: type = openai_schemas.ErrorOut if openai_shape else ErrorOut
+    if status == 422 and not openai_shape:
+        body = ValidationErrorOut
     return ResponseSpec(body, description=_DESCRIPTIONS[status], generate_examples=False)
 
 
@@ -94,14 +98,20 @@ def document_errors(app: Litestar) -> None:
         if not isinstance(route, HTTPRoute):
             continue
         for handler, _ in route.route_handler_map.values():
-            _document(handler, has_path_params=bool(route.path_parameters))
+            openai_shape = route.path.startswith(OPENAI_PREFIX)
+            _document(handler, has_path_params=bool(route.path_parameters), openai=openai_shape)
 
 
-def _document(handler: HTTPRouteHandler, *, has_path_params: bool) -> None:
+OPENAI_PREFIX = "/v1/"
+
+
+def _document(handler: HTTPRouteHandler, *, has_path_params: bool, openai: bool) -> None:
     statuses: set[int] = set()
     signature = handler.parsed_fn_signature.parameters
-    if handler.resolve_security():
+    if handler.resolve_security() or openai:  # /v1 takes the key its own way
         statuses |= {401, 503}
+    if openai:  # agents are models for tenant keys only
+        statuses.add(403)
     if "data" in signature:
         statuses |= {413, 422}
     if has_path_params:
@@ -109,9 +119,12 @@ def _document(handler: HTTPRouteHandler, *, has_path_params: bool) -> None:
     if set(signature) - {"request", "data"}:
         statuses.add(422)
     declared: dict[int, Any] = dict(handler.responses or {})
-    handler.responses = {**errors(*statuses), **declared}
+    handler.responses = {**errors(*statuses, openai_shape=openai), **declared}
     own = handler.operation_class
-    handler.operation_class = ContractOperation if own is Operation else _with_contract(own)
+    if own is Operation:
+        handler.operation_class = ContractOperation
+    elif not issubclass(own, ContractOperation):  # a handler may sit on several routes
+        handler.operation_class = _with_contract(own)
 
 
 def _with_contract(own: type[Operation]) -> type[Operation]:
@@ -121,6 +134,6 @@ def _with_contract(own: type[Operation]) -> type[Operation]:
     class Both(ContractOperation, own):  # type: ignore[misc,valid-type]
         def __post_init__(self) -> None:
             ContractOperation.__post_init__(self)
-            own.__post_init__(self)
+            own.__post_init__(self)  # type: ignore[attr-defined]
 
     return Both

@@ -21,6 +21,7 @@ from domain.execution import Execution
 from entrypoints.http.dependencies import caller_scope, require_bearer
 from entrypoints.http.errors import gateway_status
 from entrypoints.http.openai_errors import OPENAI_EXCEPTION_HANDLERS, error_body
+from entrypoints.http.openapi import errors
 from entrypoints.http.run_stream import Items, first_item
 from entrypoints.http.schemas import openai as oa
 from entrypoints.http.sse import event, sse_response, streamed_operation
@@ -101,6 +102,7 @@ async def _chain(first: ChatDelta | RunEnded, items: Items) -> Items:
     status_code=200,
     summary="OpenAI-compatible chat completion: `model` is an agent id or `agent:<name>`",
     operation_class=streamed_operation(STREAM_DESCRIPTION),
+    responses=errors(400, 404, 409, 429, 502, 504, openai_shape=True),
 )
 async def chat_completions(
     request: Req, data: JSONBody[oa.ChatCompletionIn]
