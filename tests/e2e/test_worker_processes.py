@@ -188,11 +188,15 @@ def test_a_queued_run_is_followed_live_from_the_worker_through_redis(stack: Stac
         stack.worker.start()
     agent = stack.agent()
     text = f"follow me live {stack.stamp}"
-    execution_id = stack.submit(agent, text)
-    url = f"{stack.base}/api/executions/{execution_id}/events"
-    with httpx.stream("GET", url, headers=stack.tenant, timeout=30) as response:
-        assert response.status_code == 200
-        events = [(e.event, json.loads(e.data), e.id) for e in EventSource(response).iter_sse()]
+    stack.upstream.delay = 1.0  # the run is still going when the client connects
+    try:
+        execution_id = stack.submit(agent, text)
+        url = f"{stack.base}/api/executions/{execution_id}/events"
+        with httpx.stream("GET", url, headers=stack.tenant, timeout=30) as response:
+            assert response.status_code == 200
+            events = [(e.event, json.loads(e.data), e.id) for e in EventSource(response).iter_sse()]
+    finally:
+        stack.upstream.delay = 0.0
     kinds = [kind for kind, _, _ in events]
     assert kinds[0] == "status" and kinds[-1] == "done"
     assert "running" in [data["status"] for kind, data, _ in events if kind == "status"]
