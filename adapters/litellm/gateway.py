@@ -13,6 +13,7 @@ from adapters.litellm import parsing, streaming
 from adapters.litellm.errors import is_not_found, map_error
 from adapters.litellm.retry import RetryPolicy, Sleep, send_with_retries
 from adapters.litellm.tool_format import message_json, tools_json
+from adapters.litellm.transport import KeepAliveTransport
 from application.gateway_errors import GatewayError
 from application.ports.llm_stream import ChatStreamItem
 from application.ports.llm_types import ChatRequest, ChatResult, KeyInfo, VirtualKey
@@ -30,17 +31,13 @@ def _ok_or_gone(response: httpx.Response) -> bool:
 
 def default_transport(
     max_connections: int = 100, keepalive_expiry: float = 4.0
-) -> httpx.AsyncHTTPTransport:
-    """httpcore's pool, HTTP/1.1: up to 100 connections, all of them kept alive between
-    calls, each for at most 4 s idle (below uvicorn's, so LiteLLM's, 5 s idle close: a
-    connection is never reused just as the proxy closes it). No transport-level retries:
-    `send_with_retries` decides what is safe to repeat."""
-    limits = httpx.Limits(
-        max_connections=max_connections,
-        max_keepalive_connections=max_connections,
-        keepalive_expiry=keepalive_expiry,
-    )
-    return httpx.AsyncHTTPTransport(limits=limits, http1=True, http2=False, retries=0)
+) -> httpx.AsyncBaseTransport:
+    """Up to 100 keep-alive connections, each kept for at most 4 s idle (below uvicorn's,
+    so LiteLLM's, 5 s idle close: a connection is never reused just as the proxy closes
+    it), callers beyond them waiting in arrival order. No transport-level retries:
+    `send_with_retries` decides what is safe to repeat. Hand-written, not httpcore's pool,
+    for the measured reason in adapters/litellm/transport.py."""
+    return KeepAliveTransport(max_connections, keepalive_expiry)
 
 
 class LiteLlmGateway:
@@ -50,7 +47,7 @@ class LiteLlmGateway:
     a tenant sends `Bearer <virtual key>`. Keys are never logged nor put in error messages.
     Call `aclose` at shutdown (it closes the transport only if this gateway made it).
 
-    Requests go to httpx's own transport (httpcore's pool) directly, not through
+    Requests go to the transport (`default_transport`) directly, not through
     `httpx.AsyncClient`: the client's layers (auth and redirect flows, cookie jar, URL
     merging, event hooks) cost about half a millisecond of CPU per call and do nothing for
     a JSON API behind one base URL.

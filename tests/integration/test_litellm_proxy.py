@@ -19,8 +19,9 @@ import pytest
 
 from adapters.litellm.gateway import LiteLlmGateway
 from application.gateway_errors import GatewayError
+from application.ports.llm_stream import ChatDelta
 from application.ports.llm_tools import ToolSpec
-from application.ports.llm_types import ChatMessage, ChatRequest
+from application.ports.llm_types import ChatMessage, ChatRequest, ChatResult
 from tests.support.processes import free_port
 
 LITELLM = Path(__file__).resolve().parents[2] / ".venv-litellm" / "bin" / "litellm"
@@ -144,3 +145,24 @@ async def test_one_tool_call_round_trip_through_a_real_proxy(proxy_url: str) -> 
         await gateway.aclose()
     assert second.content == "Hello from the mock"
     assert second.tool_calls == ()
+
+
+async def test_a_streamed_chat_through_a_real_proxy(proxy_url: str) -> None:
+    """LiteLLM streams a mock response in several chunks; the deltas add up to the answer,
+    the usage chunk (asked for with `stream_options`) gives the tokens, and the connection
+    is left clean for the next call."""
+    gateway = LiteLlmGateway(proxy_url, MASTER_KEY, timeout_s=30)
+    try:
+        items = [item async for item in gateway.stream(_request())]
+        again = await gateway.chat(_request())
+    finally:
+        await gateway.aclose()
+    *deltas, result = items
+    assert isinstance(result, ChatResult)
+    assert all(isinstance(d, ChatDelta) for d in deltas)
+    assert len(deltas) > 1
+    assert "".join(d.content for d in deltas if isinstance(d, ChatDelta)) == "Hello from the mock"
+    assert result.content == "Hello from the mock"
+    assert result.usage.total_tokens == result.usage.prompt_tokens + result.usage.completion_tokens
+    assert result.usage.total_tokens > 0
+    assert again.content == "Hello from the mock"

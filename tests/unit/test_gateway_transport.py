@@ -1,12 +1,13 @@
-"""The gateway's transport (httpx's own, httpcore's pool, as `default_transport` tunes it)
-against a small real HTTP server on 127.0.0.1: connection reuse, body framings, closes,
-timeouts, pool limits, cancellation and errors, all as httpx exceptions."""
+"""The gateway's transport (`default_transport`: the hand-written keep-alive pool) against a
+small real HTTP server on 127.0.0.1: connection reuse, body framings, streamed bodies,
+closes, timeouts, pool limits, cancellation and errors, all as httpx exceptions. Every test
+runs on httpx's own transport (httpcore's pool) too: the two must behave the same."""
 
 import asyncio
 import re
 import socket
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -15,6 +16,29 @@ import httpx
 import pytest
 
 from adapters.litellm.gateway import default_transport
+
+
+def _httpcore(
+    max_connections: int = 100, keepalive_expiry: float = 4.0
+) -> httpx.AsyncBaseTransport:
+    limits = httpx.Limits(
+        max_connections=max_connections,
+        max_keepalive_connections=max_connections,
+        keepalive_expiry=keepalive_expiry,
+    )
+    return httpx.AsyncHTTPTransport(limits=limits, retries=0)
+
+
+_make_transport: Callable[..., httpx.AsyncBaseTransport] = default_transport
+
+
+@pytest.fixture(autouse=True, params=["hand-written", "httpcore"])
+def transport_kind(request: pytest.FixtureRequest) -> Iterator[str]:
+    global _make_transport
+    _make_transport = default_transport if request.param == "hand-written" else _httpcore
+    yield request.param
+    _make_transport = default_transport
+
 
 Handler = Callable[[bytes, bytes], Awaitable[bytes]]  # (request head, body) -> raw answer
 
@@ -80,7 +104,7 @@ async def serve(handle: Handler, *, close_after: float | None = None) -> AsyncIt
 
 def client(server: Server, timeout: httpx.Timeout | None = None, **kw: Any) -> httpx.AsyncClient:
     return httpx.AsyncClient(
-        transport=default_transport(**kw), base_url=server.url, timeout=timeout or 2.0
+        transport=_make_transport(**kw), base_url=server.url, timeout=timeout or 2.0
     )
 
 
@@ -280,12 +304,13 @@ async def test_a_streamed_chat_leaves_its_connection_for_the_next_call() -> None
         return _sse_chunked(_DELTA, _USAGE, b"data: [DONE]\n\n")
 
     async with serve(stream) as server:
-        gateway = LiteLlmGateway(server.url, "sk-master", 2.0)
+        http = _make_transport()
+        gateway = LiteLlmGateway(server.url, "sk-master", 2.0, transport=http)
         request = ChatRequest("m", (ChatMessage("user", "x"),))
         for _ in range(3):
             items = [item async for item in gateway.stream(request)]
             assert len(items) == 2
-        await gateway.aclose()
+        await http.aclose()
     assert server.connections == 1
 
 
@@ -305,7 +330,8 @@ async def test_a_stream_that_goes_silent_times_out_within_the_read_timeout() -> 
 
     server = await asyncio.start_server(on_connection, "127.0.0.1", 0)
     url = f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}"
-    gateway = LiteLlmGateway(url, "sk-master", 0.3)
+    http = _make_transport()
+    gateway = LiteLlmGateway(url, "sk-master", 0.3, transport=http)
     seen: list[object] = []
 
     async def read_all() -> None:
@@ -318,6 +344,47 @@ async def test_a_stream_that_goes_silent_times_out_within_the_read_timeout() -> 
             await read_all()
     finally:
         server.close()
-        await gateway.aclose()
+        await http.aclose()
     assert seen == [ChatDelta("hi")]
     assert 0.25 < time.monotonic() - started < 2.0
+
+
+async def test_a_body_is_handed_on_as_it_arrives() -> None:
+    """The first chunk is readable while the server still holds back the rest."""
+    release = asyncio.Event()
+
+    async def on_connection(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await _read_request(reader)
+        writer.write(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nfirst\r\n")
+        await writer.drain()
+        await release.wait()
+        writer.write(b"4\r\nrest\r\n0\r\n\r\n")
+        await writer.drain()
+
+    server = await asyncio.start_server(on_connection, "127.0.0.1", 0)
+    url = f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}"
+    pieces: list[bytes] = []
+    try:
+        http = httpx.AsyncClient(transport=_make_transport(), timeout=2.0)
+        async with http, http.stream("GET", url) as response:
+            chunks = response.aiter_raw()
+            pieces.append(await anext(chunks))
+            release.set()
+            pieces += [piece async for piece in chunks]
+    finally:
+        server.close()
+    assert pieces[0] == b"first"
+    assert b"".join(pieces) == b"firstrest"
+
+
+async def test_a_body_closed_before_its_end_takes_its_connection_with_it() -> None:
+    async def two_parts(head: bytes, body: bytes) -> bytes:
+        return b"HTTP/1.1 200 OK\r\nContent-Length: 8\r\n\r\nfour"  # the rest never comes
+
+    async with serve(two_parts) as server, client(server) as http:
+        async with http.stream("GET", "/") as response:
+            assert await anext(response.aiter_raw()) == b"four"
+        # closed early: that connection may still get the rest, so it is not reused
+        async with http.stream("GET", "/") as response:
+            assert await anext(response.aiter_raw()) == b"four"
+    assert server.connections == 2
