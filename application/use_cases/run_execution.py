@@ -1,7 +1,7 @@
 """The worker's side of a queued execution: claim, call the gateway under a lease, record.
 
-The gateway's answer is streamed, each delta published to the execution's event log as it
-comes (with the status changes), for GET /api/executions/{id}/events; what is stored is
+The gateway's answer is streamed, its deltas published to the execution's event log as they
+come (with the status changes), for GET /api/executions/{id}/events; what is stored is
 the same as for an unstreamed call.
 
 Delivery is at least once, so every step is safe to repeat: a message whose execution is
@@ -19,6 +19,7 @@ from datetime import timedelta
 from application.gateway_errors import GatewayError, GatewayTimeout
 from application.ports.llm_stream import ChatDelta
 from application.ports.llm_types import ChatRequest, ChatResult
+from application.use_cases.delta_relay import DeltaRelay
 from application.use_cases.execution_events import done_data, status_data
 from application.use_cases.executions import chat_request, route_for, tools_for
 from application.use_cases.services import LlmServices
@@ -134,12 +135,18 @@ class RunQueuedExecution:
         execution.succeed(result.content, result.model, usage, result.cost, self._s.clock.now())
 
     async def _answer(self, execution: Execution, request: ChatRequest) -> ChatResult:
-        """The gateway's answer, streamed: each delta is published as it comes."""
-        async for item in self._s.gateway.stream(request):
-            if isinstance(item, ChatDelta):
-                await self._s.events.publish(execution.id, "delta", {"content": item.content})
-            else:
-                return item
+        """The gateway's answer, streamed: the deltas are published as they come (those
+        that come while a publish is out, together: application/use_cases/delta_relay.py)."""
+        relay = DeltaRelay(self._s.events, execution.id)
+        try:
+            async for item in self._s.gateway.stream(request):
+                if isinstance(item, ChatDelta):
+                    relay.add(item.content)
+                else:
+                    await relay.flush()  # every delta before the `done` event
+                    return item
+        finally:
+            relay.cancel()  # a no-op once flushed
         raise GatewayError("the LLM gateway's stream ended without a result")
 
     async def _still_wanted(self, scope: Principal, execution: Execution) -> bool:
