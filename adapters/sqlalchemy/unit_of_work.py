@@ -215,10 +215,20 @@ class SqlUnitOfWork:
     async def authenticate(self, key_hash: bytes) -> Principal | None:
         """The key lookup sets the transaction's context; a prefetched agent (and, for a
         run, its BYOK providers) is read in the same batch, after it, so under that
-        context (no context: no row)."""
-        self._open_transaction()
+        context (no context: no row).
+
+        With a prefetch, and nothing held back, the batch goes without BEGIN: one implicit
+        transaction of reads, ended at its Sync, so a request that needs nothing more (GET
+        an agent, a 404, a 401) waits once and sends no COMMIT. Its context ends with it;
+        whatever the request sends next goes in a transaction of its own, which starts with
+        the same context again (`scope_to`). Under READ COMMITTED that is what it would see
+        in one transaction anyway; the batch took no locks."""
+        prefetch = self._prefetch
+        alone = prefetch is not None and not self._held_back
+        if not alone:
+            self._open_transaction()
         calls = [_KEY_LOOKUP.bind({"key_hash": key_hash})]
-        prefetch, self._prefetch = self._prefetch, None
+        self._prefetch = None
         if prefetch is not None:
             calls.append(AGENT_BY_ID.bind({"id": prefetch[0]}))
             if prefetch[1]:
@@ -229,7 +239,10 @@ class SqlUnitOfWork:
             await self._read_prefetched(cursors[1:])
         if row is None or not hmac.compare_digest(bytes(row.key_hash), key_hash):
             return None
-        return Principal(key_id=row.key_id, tenant_id=row.tenant_id)
+        principal = Principal(key_id=row.key_id, tenant_id=row.tenant_id)
+        if alone:
+            await self.scope_to(principal)  # held back: sent only if something follows
+        return principal
 
     async def _read_prefetched(self, cursors: list[AsyncCursor[Any]]) -> None:
         agent_row = await cursors[0].fetchone()

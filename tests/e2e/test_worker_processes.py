@@ -201,7 +201,9 @@ def test_a_queued_run_is_followed_live_from_the_worker_through_redis(stack: Stac
     assert kinds[0] == "status" and kinds[-1] == "done"
     assert "running" in [data["status"] for kind, data, _ in events if kind == "status"]
     deltas = [data["content"] for kind, data, _ in events if kind == "delta"]
-    assert len(deltas) > 1 and "".join(deltas) == f"echo: {text}"
+    # Deltas that come while one is being published go together (DeltaRelay): a stub that
+    # sends its whole stream at once may make them one.
+    assert deltas and "".join(deltas) == f"echo: {text}"
     assert events[-1][1]["status"] == "success" and events[-1][1]["output"] == f"echo: {text}"
     worker_ids = [event_id for kind, _, event_id in events if kind == "delta"]
     assert all(worker_ids)

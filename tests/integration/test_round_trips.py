@@ -45,7 +45,7 @@ def round_trips(proxied: tuple[RoundTripProxy, str]) -> RoundTripProxy:
     return proxied[0]
 
 
-async def test_reading_an_agent_waits_twice(
+async def test_reading_an_agent_waits_once(
     counted_engine: AsyncEngine, operator: dict[str, str], round_trips: RoundTripProxy
 ) -> None:
     async with sql_client(counted_engine, FakeLlmGateway()) as client:
@@ -54,9 +54,9 @@ async def test_reading_an_agent_waits_twice(
         _, others = await new_tenant(client, operator)
         round_trips.clear()
         mine = await client.get(f"/api/agents/{agent['id']}", headers=headers)
-        assert len(round_trips.round_trips) == 2, (
+        assert len(round_trips.round_trips) == 1, (
             round_trips.statements()
-        )  # key + context + the agent; ROLLBACK
+        )  # key + context + the agent, one implicit transaction: no BEGIN, no COMMIT
         theirs = await client.get(f"/api/agents/{agent['id']}", headers=others)
         bad_key = {"Authorization": "Bearer ak_tn_" + secrets.token_urlsafe(32)}  # unknown
         anonymous = await client.get(f"/api/agents/{agent['id']}", headers=bad_key)
