@@ -43,7 +43,6 @@ class Http11Connection(asyncio.Protocol):
         self.busy = False  # an exchange is going on: bytes are expected
         self._waiter: asyncio.Future[bool] | None = None  # True: timed out
         self._timer: asyncio.TimerHandle | None = None
-        self._read_timeout: float | None = None
         self._last_read = 0.0
         self._reset(head=False)
 
@@ -62,7 +61,7 @@ class Http11Connection(asyncio.Protocol):
         self._reset(head=head)
         if not self.open:  # lost since it was pooled: nothing would ever wake us
             raise BrokenResponse("server disconnected before the request was sent")
-        self.busy, self._read_timeout = True, read_timeout
+        self.busy = True
         cast(asyncio.Transport, self.transport).write(data)
         self._last_read = self._loop.time()
         if read_timeout is not None:
