@@ -24,6 +24,10 @@ class AgentStatus(enum.StrEnum):
     INACTIVE = "inactive"
 
 
+# The one status whose agents may run (and be listed as models).
+RUNNABLE = AgentStatus.ACTIVE
+
+
 @dataclass(slots=True, eq=False)
 class Agent:
     id: uuid.UUID
@@ -99,7 +103,7 @@ class Agent:
 
     @property
     def is_runnable(self) -> bool:
-        return self.status is AgentStatus.ACTIVE
+        return self.status is RUNNABLE
 
 
 UPDATABLE_FIELDS = frozenset(

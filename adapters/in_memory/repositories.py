@@ -6,7 +6,7 @@ from typing import Protocol, TypeVar
 
 from adapters.in_memory.tables import Tables
 from application.ports.page import Page
-from domain.agent import Agent
+from domain.agent import Agent, AgentStatus
 from domain.api_key import ApiKey
 from domain.errors import DuplicateName, NotFound, ProvidersRemain
 from domain.tenant import Tenant
@@ -97,8 +97,19 @@ class InMemoryAgentRepository:
     async def get(self, agent_id: uuid.UUID) -> Agent | None:
         return self._t.agents.get(agent_id)
 
-    async def list(self, tenant_id: uuid.UUID | None, page: Page) -> list[Agent]:
-        rows = (a for a in self._t.agents.rows() if tenant_id is None or a.tenant_id == tenant_id)
+    async def by_name(self, tenant_id: uuid.UUID, name: str) -> Agent | None:
+        rows = self._t.agents.rows()
+        return next((a for a in rows if (a.tenant_id, a.name) == (tenant_id, name)), None)
+
+    async def list(
+        self, tenant_id: uuid.UUID | None, page: Page, *, status: AgentStatus | None = None
+    ) -> list[Agent]:
+        rows = (
+            a
+            for a in self._t.agents.rows()
+            if (tenant_id is None or a.tenant_id == tenant_id)
+            and (status is None or a.status is status)
+        )
         return paged(oldest_first(rows), page)
 
     async def update(self, agent: Agent) -> None:

@@ -30,6 +30,13 @@ _TENANT_LIST = (
     .offset(bindparam("offset"))
 )
 AGENT_BY_ID = Statement(select(agents).where(agents.c.id == bindparam("id")), reads_only=True)
+# One index lookup: uq_agents_tenant_id_name (migrations/versions/0002_agents.py).
+AGENT_BY_NAME = Statement(
+    select(agents).where(
+        agents.c.tenant_id == bindparam("tenant_id"), agents.c.name == bindparam("name")
+    ),
+    reads_only=True,
+)
 _AGENT_INSERT = Statement(insert(agents), columns=tuple(c.name for c in agents.c))
 _AGENT_LIST = (
     select(agents)
@@ -37,7 +44,15 @@ _AGENT_LIST = (
     .limit(bindparam("limit"))
     .offset(bindparam("offset"))
 )
-_AGENT_LIST_FOR_TENANT = _AGENT_LIST.where(agents.c.tenant_id == bindparam("tenant_id"))
+_FOR_TENANT = agents.c.tenant_id == bindparam("tenant_id")
+_IN_STATUS = agents.c.status == bindparam("status")
+# By (a tenant given, a status given).
+_AGENT_LISTS = {
+    (False, False): _AGENT_LIST,
+    (True, False): _AGENT_LIST.where(_FOR_TENANT),
+    (False, True): _AGENT_LIST.where(_IN_STATUS),
+    (True, True): _AGENT_LIST.where(_FOR_TENANT, _IN_STATUS),
+}
 _KEY_COLUMNS = (
     api_keys.c.id,
     api_keys.c.tenant_id,
@@ -149,11 +164,22 @@ class SqlAgentRepository:
         row = await self._conn.fetch_one(AGENT_BY_ID.bind({"id": agent_id}))
         return None if row is None else agent_from(row._asdict())
 
-    async def list(self, tenant_id: uuid.UUID | None, page: Page) -> list[Agent]:
+    async def by_name(self, tenant_id: uuid.UUID, name: str) -> Agent | None:
+        if "\x00" in name:
+            return None  # no text value holds a NUL (and psycopg would refuse to send it)
+        call = AGENT_BY_NAME.bind({"tenant_id": tenant_id, "name": name})
+        row = await self._conn.fetch_one(call)
+        return None if row is None else agent_from(row._asdict())
+
+    async def list(
+        self, tenant_id: uuid.UUID | None, page: Page, *, status: AgentStatus | None = None
+    ) -> list[Agent]:
         params: dict[str, Any] = {"limit": page.limit, "offset": page.offset}
-        statement = _AGENT_LIST
         if tenant_id is not None:
-            statement, params["tenant_id"] = _AGENT_LIST_FOR_TENANT, tenant_id
+            params["tenant_id"] = tenant_id
+        if status is not None:
+            params["status"] = status.value
+        statement = _AGENT_LISTS[tenant_id is not None, status is not None]
         return [_agent(row) for row in await self._conn.execute(statement, params)]
 
     async def update(self, agent: Agent) -> None:

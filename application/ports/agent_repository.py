@@ -2,7 +2,7 @@ import uuid
 from typing import Protocol
 
 from application.ports.page import Page
-from domain.agent import Agent
+from domain.agent import Agent, AgentStatus
 
 
 class AgentRepository(Protocol):
@@ -20,8 +20,16 @@ class AgentRepository(Protocol):
         and, `to_run`, if the agent uses BYOK, to list its tenant's providers. An adapter
         may read them along with its first statement; `get` and `list` answer the same."""
 
-    async def list(self, tenant_id: uuid.UUID | None, page: Page) -> list[Agent]:
-        """Oldest first; `tenant_id=None` lists every visible agent."""
+    async def by_name(self, tenant_id: uuid.UUID, name: str) -> Agent | None:
+        """The tenant's agent of that name (names are unique per tenant), if visible in
+        the scope; None for any name no agent has (blank, too long, NUL included)."""
+        ...
+
+    async def list(
+        self, tenant_id: uuid.UUID | None, page: Page, *, status: AgentStatus | None = None
+    ) -> list[Agent]:
+        """Oldest first; `tenant_id=None` lists every visible agent; `status`, only those
+        in it (paged after the filter)."""
         ...
 
     async def update(self, agent: Agent) -> None:

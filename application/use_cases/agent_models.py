@@ -6,7 +6,7 @@ import uuid
 from application.ports.page import MAX_PAGE_SIZE, Page
 from application.ports.unit_of_work import UnitOfWork
 from application.use_cases.agents import GetAgent
-from domain.agent import Agent
+from domain.agent import RUNNABLE, Agent
 from domain.errors import Forbidden, NotFound
 from domain.principal import Principal
 
@@ -17,15 +17,6 @@ def _tenant_only(principal: Principal) -> uuid.UUID:
     if principal.tenant_id is None:
         raise Forbidden("Agents are called as models with a tenant key, not the operator key")
     return principal.tenant_id
-
-
-async def _all_agents(uow: UnitOfWork, tenant_id: uuid.UUID) -> list[Agent]:
-    found: list[Agent] = []
-    while True:
-        batch = await uow.agents.list(tenant_id, Page(MAX_PAGE_SIZE, len(found)))
-        found += batch
-        if len(batch) < MAX_PAGE_SIZE:
-            return found
 
 
 def agent_id_in(model: str) -> uuid.UUID | None:
@@ -51,9 +42,9 @@ class ResolveAgentModel:
                 raise NotFound("Model") from None
         if model.startswith(NAME_PREFIX):
             name = model.removeprefix(NAME_PREFIX)
-            for agent in await _all_agents(self._uow, tenant_id):
-                if agent.name == name:
-                    return agent
+            agent = await self._uow.agents.by_name(tenant_id, name)
+            if agent is not None:
+                return agent
         raise NotFound("Model")
 
 
@@ -64,5 +55,11 @@ class ListAgentModels:
         self._uow = uow
 
     async def __call__(self, principal: Principal) -> list[Agent]:
-        agents = await _all_agents(self._uow, _tenant_only(principal))
-        return [agent for agent in agents if agent.is_runnable]
+        tenant_id = _tenant_only(principal)
+        found: list[Agent] = []
+        while True:
+            page = Page(MAX_PAGE_SIZE, len(found))
+            batch = await self._uow.agents.list(tenant_id, page, status=RUNNABLE)
+            found += batch
+            if len(batch) < MAX_PAGE_SIZE:
+                return found
