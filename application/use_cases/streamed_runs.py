@@ -5,11 +5,15 @@ user input or a caller's conversation (the OpenAI-compatible surface).
 which then ends: nothing holds a database connection while the gateway talks. The end is
 recorded by a unit of work of its own, also when the caller goes away mid-stream: the run
 is then `cancelled`, with the output produced until then kept in `output`.
+
+An agent with MCP tools runs its tool loop (application/use_cases/tool_loop.py), streamed
+or not. The loop's intermediate answers are not the run's output, so, as in a queued run,
+it is not streamed: a streamed run sends the final answer as one delta after the loop.
 """
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator, Awaitable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 from application.gateway_errors import GatewayError, GatewayTimeout
@@ -17,13 +21,16 @@ from application.ports.llm_stream import ChatDelta
 from application.ports.llm_types import ChatMessage, ChatRequest, ChatResult
 from application.ports.unit_of_work import UnitOfWork
 from application.use_cases.agents import GetAgent
-from application.use_cases.executions import route_for
+from application.use_cases.executions import route_for, tools_for
 from application.use_cases.services import LlmServices
+from application.use_cases.tool_loop import ToolLoop
+from application.use_cases.toolset import Toolset
 from domain.agent import Agent
 from domain.errors import Conflict, InvalidValue
 from domain.execution import MAX_INPUT_LENGTH, AgentSnapshot, Execution, TokenUsage
 from domain.ids import new_id
 from domain.principal import Principal
+from domain.tool_call import ToolCallRecord
 
 _recording: set["asyncio.Future[None]"] = set()  # strong references while they run
 
@@ -33,6 +40,7 @@ class StartedRun:
     principal: Principal
     execution: Execution
     request: ChatRequest
+    toolset: Toolset  # the agent's MCP tools; none: a plain completion
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,14 +74,15 @@ async def start_run(
     agent: Agent | uuid.UUID,
     conversation: tuple[ChatMessage, ...],
 ) -> StartedRun:
-    """The agent's system prompt, then `conversation`; its model, temperature, max_tokens
-    and BYOK route. The execution is committed `running` before this returns. `agent`:
-    one the caller may see (already read), or its id."""
+    """The agent's system prompt, then `conversation`; its model, temperature, max_tokens,
+    BYOK route and MCP tools. The execution is committed `running` before this returns.
+    `agent`: one the caller may see (already read), or its id."""
     if isinstance(agent, uuid.UUID):
         agent = await GetAgent(uow)(principal, agent)
     if not agent.is_runnable:
         raise Conflict(f"Agent is {agent.status.value}; only active agents run")
     model, key, provider_id = await route_for(uow, services.box, agent)
+    toolset = await tools_for(uow, services, agent)
     now = services.clock.now()
     execution = Execution(
         id=new_id(),
@@ -87,7 +96,7 @@ async def start_run(
     execution.start(now)
     await uow.executions.add(execution)
     await uow.commit()
-    return StartedRun(principal, execution, request)
+    return StartedRun(principal, execution, request, toolset)
 
 
 def _succeed(services: LlmServices, execution: Execution, result: ChatResult) -> None:
@@ -117,10 +126,18 @@ async def _record_come_what_may(services: LlmServices, run: StartedRun) -> None:
     await asyncio.shield(task)
 
 
-async def stream_run(services: LlmServices, run: StartedRun) -> AsyncIterator[ChatDelta | RunEnded]:
+Items = AsyncIterator[ChatDelta | RunEnded]
+
+
+def stream_run(services: LlmServices, run: StartedRun) -> Items:
     """Each delta as the gateway produces it, then `RunEnded` once the end is recorded.
     Closed or cancelled early (the caller hung up): recorded `cancelled`, with the output
-    so far; the gateway call is stopped."""
+    so far; the gateway call is stopped. With tools: the tool loop runs to its end first,
+    then the final answer comes as one delta (none if it is empty), then `RunEnded`."""
+    return _tool_run(services, run) if run.toolset.tools else _streamed(services, run)
+
+
+async def _streamed(services: LlmServices, run: StartedRun) -> Items:
     execution, parts = run.execution, list[str]()
     failure: GatewayError | None = None
     try:
@@ -148,19 +165,40 @@ async def stream_run(services: LlmServices, run: StartedRun) -> AsyncIterator[Ch
     yield RunEnded(execution, failure)
 
 
-async def complete_run(services: LlmServices, run: StartedRun) -> Execution:
-    """The whole answer at once (`chat`); a gateway failure is recorded, then raised."""
-    call: Awaitable[ChatResult] = services.gateway.chat(run.request)
+async def _tool_run(services: LlmServices, run: StartedRun) -> Items:
+    failure = await _run_to_end(services, run)
+    if failure is None and run.execution.output:
+        yield ChatDelta(run.execution.output)
+    yield RunEnded(run.execution, failure)
+
+
+async def _run_to_end(services: LlmServices, run: StartedRun) -> GatewayError | None:
+    """The run unstreamed (through its tool loop, if it has tools) and recorded, with the
+    tool calls that ended, however it ends; the gateway's error, if it failed. Cancelled
+    (the caller went away): recorded `cancelled`, and the cancellation goes on."""
+    execution, calls = run.execution, list[ToolCallRecord]()
+    loop = ToolLoop(services.gateway, services.mcp)  # without tools: one `chat`
+    failure: GatewayError | None = None
     try:
-        result = await call
+        result = await loop.run(run.request, run.toolset, calls)
     except GatewayError as exc:
-        _fail(services, run.execution, exc)
-        await _record_come_what_may(services, run)
-        raise
+        failure = exc
+        _fail(services, execution, exc)
     except BaseException:
-        run.execution.cancel(services.clock.now())
-        await _record_come_what_may(services, run)
+        execution.cancel(services.clock.now())
         raise
-    _succeed(services, run.execution, result)
-    await _record_come_what_may(services, run)
+    else:
+        _succeed(services, execution, result)
+    finally:
+        execution.tool_calls = tuple(calls)  # appended as each call ended
+        await _record_come_what_may(services, run)
+    return failure
+
+
+async def complete_run(services: LlmServices, run: StartedRun) -> Execution:
+    """The whole answer at once (`chat`, or the tool loop); a gateway failure is recorded,
+    then raised."""
+    failure = await _run_to_end(services, run)
+    if failure is not None:
+        raise failure
     return run.execution

@@ -1,5 +1,6 @@
-"""A streamed run as server-sent events: `delta` per piece of the answer, then `done`
-(the execution, as `POST /api/agents/execute` answers it) or `error`.
+"""A streamed run as server-sent events: `delta` per piece of the answer (with tools, one:
+the final answer after the tool loop), then `done` (the execution, as `POST
+/api/agents/execute` answers it) or `error`.
 
 The first event is waited for before the response starts, so a gateway that refuses the
 call outright (bad key, budget, rate limit, down) gets the same status code and body as an
@@ -13,7 +14,7 @@ from litestar.response import Stream
 from msgspec import Struct
 
 from application.ports.llm_stream import ChatDelta
-from application.use_cases.streamed_runs import RunEnded
+from application.use_cases.streamed_runs import Items, RunEnded
 from domain.execution import ExecutionStatus
 from entrypoints.http.errors import gateway_status
 from entrypoints.http.schemas.executions import executed
@@ -25,7 +26,8 @@ DESCRIPTION = (
     "produces it, then `event: done` with the same object as the JSON answer "
     "(execution_id, status, output, model, usage, cost, latency_ms), or `event: error` "
     '`data: {"execution_id", "status": "failed"|"timed_out", "detail", "status_code"}` '
-    "if the gateway fails mid-stream."
+    "if the gateway fails mid-stream. An agent with MCP tools runs its tool loop first: "
+    "its final answer is then one `delta`."
 )
 
 
@@ -38,9 +40,6 @@ class ErrorEvent(Struct):
     status: ExecutionStatus
     detail: str
     status_code: int  # what an unstreamed run would have answered
-
-
-Items = AsyncIterator[ChatDelta | RunEnded]
 
 
 def _encode(item: ChatDelta | RunEnded) -> bytes:

@@ -2,7 +2,8 @@
 
 `POST /v1/chat/completions` runs the agent named by `model` (its id, or `agent:<name>`)
 on the caller's messages, after the agent's system prompt, with the agent's model,
-temperature, max_tokens and BYOK route; each call is an execution (`GET
+temperature, max_tokens, BYOK route and MCP tools (streamed with tools: the final answer
+is one chunk, after the tool loop); each call is an execution (`GET
 /api/executions/{id}`; the id is in the completion's `id` after `chatcmpl-`, and in the
 `X-Agentkeel-Execution-Id` header). `GET /v1/models` lists the caller's active agents.
 """
@@ -16,13 +17,19 @@ from litestar.params import JSONBody
 from application.ports.llm_stream import ChatDelta
 from application.ports.llm_types import ChatMessage, Role
 from application.use_cases.agent_models import ListAgentModels, ResolveAgentModel, agent_id_in
-from application.use_cases.streamed_runs import RunEnded, complete_run, start_run, stream_run
+from application.use_cases.streamed_runs import (
+    Items,
+    RunEnded,
+    complete_run,
+    start_run,
+    stream_run,
+)
 from domain.execution import Execution
 from entrypoints.http.dependencies import caller_scope, require_bearer
 from entrypoints.http.errors import gateway_status
 from entrypoints.http.openai_errors import OPENAI_EXCEPTION_HANDLERS, error_body
 from entrypoints.http.openapi import errors
-from entrypoints.http.run_stream import Items, first_item
+from entrypoints.http.run_stream import first_item
 from entrypoints.http.schemas import openai as oa
 from entrypoints.http.sse import event, sse_response, streamed_operation
 
@@ -37,7 +44,8 @@ _ROLES: dict[str, Role] = {
 }
 STREAM_DESCRIPTION = (
     "With `stream: true`: server-sent events, each `data:` an OpenAI "
-    "`chat.completion.chunk` (a role chunk, one chunk per delta, a `finish_reason` chunk, "
+    "`chat.completion.chunk` (a role chunk, one chunk per delta (one for the whole answer "
+    "when the agent has MCP tools), a `finish_reason` chunk, "
     "the usage chunk when `stream_options.include_usage`), then `data: [DONE]`; a gateway "
     'failure mid-stream is `data: {"error": {...}}` and the stream ends.'
 )
