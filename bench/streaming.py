@@ -159,6 +159,8 @@ def measure(out_dir: Path) -> list[str]:
                 time.sleep(background.spread_s)  # all streams open
                 loaded = _wrk_get(server, pairs, duration, out_dir / "stream_load.log")
                 background.stop()
+                if background.error is not None:
+                    raise SystemExit(f"the streaming client stopped: {background.error}")
                 get_rows.append((rnd, alone, loaded, background.done, background.failed))
             lines += _render_get(get_rows, conc, f"{slow_chunks} deltas {slow_ms} ms apart")
         finally:

@@ -8,6 +8,7 @@ PostgreSQL skips the rest up to the Sync, psycopg raises the first error (the ot
 batch without BEGIN is one implicit transaction, committed at the Sync: all or nothing.
 """
 
+import weakref
 from collections.abc import Sequence
 from typing import Any
 
@@ -21,13 +22,19 @@ from adapters.sqlalchemy.statements import Bound
 def _named_when_read(cursor: Any) -> RowMaker[Any]:
     """psycopg's `namedtuple_row`, made only for a result that is read: a batch's answers
     to what was held back (BEGIN, the context, INSERTs) are skipped unread, and making
-    the named tuple type for each of them was ~5% of a sync run's CPU in a profile."""
+    the named tuple type for each of them was ~5% of a sync run's CPU in a profile.
+
+    The cursor is held weakly: it holds this row maker, and a cycle would leave every
+    cursor to the cyclic garbage collector instead of reference counting (bench/README.md)."""
     made: RowMaker[Any] | None = None
+    of = weakref.ref(cursor)
 
     def row(values: Any) -> Any:
         nonlocal made
         if made is None:
-            made = namedtuple_row(cursor)
+            alive = of()
+            assert alive is not None  # it is reading this row
+            made = namedtuple_row(alive)
         return made(values)
 
     return row
