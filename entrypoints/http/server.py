@@ -58,11 +58,14 @@ def build_app(urls: DatabaseUrls, settings: Settings) -> Litestar:
     return app
 
 
-# Objects allocated (net) before the cyclic collector's youngest pass: 10x CPython's 700.
-# Our requests leave no cycles (tests/integration/test_reference_cycles.py), so what a pass
-# finds is almost all alive: with 100 streamed runs open, the passes took ~4% of the
-# process's CPU at 700 and ~1% at 7,000 (bench/README.md, "Streaming").
+# The cyclic collector, tuned for a process whose requests leave no cycles
+# (tests/integration/test_reference_cycles.py): what a pass finds is almost all alive.
+# Youngest pass after 7,000 net allocations, not 700: with 100 streamed runs open the
+# passes took ~4% of the CPU at 700, ~1% at 7,000. A full pass after 100 middle ones,
+# not 10: it walks every live object (with 100 streams open: 60-100 ms here), a pause
+# that every request in flight waits out (docs/benchmarks.md, "Streaming").
 YOUNG_COLLECTION_THRESHOLD = 7_000
+FULL_COLLECTION_THRESHOLD = 100
 
 
 def freeze_startup_objects() -> None:
@@ -70,8 +73,8 @@ def freeze_startup_objects() -> None:
     frozen, it is no longer walked by every full collection, which cut the p99 under load."""
     gc.collect()
     gc.freeze()
-    _, older, oldest = gc.get_threshold()
-    gc.set_threshold(YOUNG_COLLECTION_THRESHOLD, older, oldest)
+    _, middle, _ = gc.get_threshold()
+    gc.set_threshold(YOUNG_COLLECTION_THRESHOLD, middle, FULL_COLLECTION_THRESHOLD)
 
 
 def app_from_environment() -> Litestar:
