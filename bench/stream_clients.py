@@ -67,10 +67,8 @@ class _Exchange(asyncio.Protocol):
         if self._done is not None and not self._done.done():
             ended = self._buf.endswith(b"\r\n0\r\n\r\n") or _whole_fixed_body(self._buf)
             if ended:
-                # ok: answered 200 and ended as a run (`done`, not `error`) or, read
-                # straight from the mock upstream, as its stream (`[DONE]`).
-                buf = self._buf
-                ok = buf.startswith(b"HTTP/1.1 200") and (b"event: done" in buf or b"[DONE]" in buf)
+                # ok: answered 200 and ended as a run does (`done`, not `error`).
+                ok = self._buf.startswith(b"HTTP/1.1 200") and b"event: done" in self._buf
                 self._done.set_result(ok)
 
     def connection_lost(self, exc: Exception | None) -> None:
@@ -94,9 +92,9 @@ def _whole_fixed_body(buf: bytearray) -> bool:
     return length is not None and len(buf) - head_end - 4 >= int(length.group(1))
 
 
-def _request(host: str, path: str, body: bytes, headers: dict[str, str]) -> bytes:
+def _request(host: str, body: bytes, headers: dict[str, str]) -> bytes:
     lines = [
-        f"POST {path} HTTP/1.1",
+        "POST /api/agents/execute HTTP/1.1",
         f"Host: {host}",
         *(f"{k}: {v}" for k, v in headers.items()),
         f"Content-Length: {len(body)}",
@@ -113,7 +111,6 @@ class Background:
     runs: list[tuple[bytes, dict[str, str]]]  # (body, headers) to cycle through
     conns: int = 100
     spread_s: float = 5.0  # about one run's length
-    path: str = "/api/agents/execute"
     error: str | None = None  # what stopped the client, if anything did
     done: int = 0
     failed: int = 0
@@ -142,7 +139,7 @@ class Background:
         await asyncio.sleep(self.spread_s * n / self.conns)
         hostport = self.base.removeprefix("http://")
         host, port = hostport.rsplit(":", 1)
-        requests = [_request(hostport, self.path, body, headers) for body, headers in self.runs]
+        requests = [_request(hostport, body, headers) for body, headers in self.runs]
         exchange: _Exchange | None = None
         while not self._stop.is_set():
             if exchange is None or exchange.transport is None:
