@@ -5,6 +5,7 @@ Installed by .ci/pgbouncer.sh. Outside CI a missing one skips; with CI=true it f
 """
 
 import os
+import pwd
 import shutil
 import socket
 import subprocess
@@ -80,13 +81,12 @@ def pgbouncer(database_url: str, login: str) -> Iterator[str]:
         config = folder / "pgbouncer.ini"
         host = str(url.query.get("host") or url.host or "127.0.0.1")  # or a socket folder
         config.write_text(_config(host, url.port or 5432, port, users))
-        for path in (folder, users, config):  # PgBouncer drops root for `nobody`
+        for path in (folder, users, config):  # PgBouncer drops root (_run_as)
             path.chmod(0o755 if path.is_dir() else 0o644)
-        as_nobody = ["-u", "nobody"] if os.geteuid() == 0 else []
         log = folder / "out.log"
         with log.open("w") as out:
             process = subprocess.Popen(
-                [binary, *as_nobody, str(config)], stdout=out, stderr=subprocess.STDOUT
+                [binary, *_run_as(host), str(config)], stdout=out, stderr=subprocess.STDOUT
             )
         try:
             _wait_listening(port, process, log)
@@ -95,6 +95,17 @@ def pgbouncer(database_url: str, login: str) -> Iterator[str]:
         finally:
             process.terminate()
             process.wait(timeout=10)
+
+
+def _run_as(host: str) -> list[str]:
+    """PgBouncer refuses to run as root and drops to `-u`'s user: `nobody` reaches a server
+    over TCP, but a socket folder (the embedded pgserver's is its data folder, 0700) only
+    its owner can enter."""
+    if os.geteuid() != 0:
+        return []
+    if host.startswith("/"):
+        return ["-u", pwd.getpwuid(Path(host).stat().st_uid).pw_name]
+    return ["-u", "nobody"]
 
 
 def _wait_listening(port: int, process: subprocess.Popen[bytes], log: Path) -> None:
