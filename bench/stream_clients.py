@@ -16,6 +16,7 @@ import httpx
 import uvloop
 
 _STAMP = re.compile(rb"t(\d{6,}) ")
+_CONTENT_LENGTH = re.compile(rb"(?i)\r\ncontent-length: *(\d+)")
 
 
 @dataclass(slots=True)
@@ -56,20 +57,32 @@ class _Exchange(asyncio.Protocol):
         self.transport: asyncio.Transport | None = None
         self._buf = bytearray()
         self._done: asyncio.Future[bool] | None = None
+        self._body_at = 0  # where the body starts; 0: the head is not in yet
+        self._length: int | None = None  # Content-Length; None: chunked
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport  # type: ignore[assignment]
 
     def data_received(self, data: bytes) -> None:
         self._buf += data
-        # A streamed run is chunked and ends with the last chunk; an error is a JSON
-        # body with a Content-Length, read whole.
-        if self._done is not None and not self._done.done():
-            ended = self._buf.endswith(b"\r\n0\r\n\r\n") or _whole_fixed_body(self._buf)
-            if ended:
-                # ok: answered 200 and ended as a run does (`done`, not `error`).
-                ok = self._buf.startswith(b"HTTP/1.1 200") and b"event: done" in self._buf
-                self._done.set_result(ok)
+        if self._done is not None and not self._done.done() and self._ended():
+            # ok: answered 200 and ended as a run does (`done`, not `error`).
+            ok = self._buf.startswith(b"HTTP/1.1 200") and b"event: done" in self._buf
+            self._done.set_result(ok)
+
+    def _ended(self) -> bool:
+        """A streamed run is chunked and ends with the last chunk; an error is a JSON body
+        with a Content-Length, read whole. The head is read once per response."""
+        if not self._body_at:
+            head_end = self._buf.find(b"\r\n\r\n")
+            if head_end < 0:
+                return False
+            self._body_at = head_end + 4
+            length = _CONTENT_LENGTH.search(self._buf, 0, head_end)
+            self._length = None if length is None else int(length.group(1))
+        if self._length is None:
+            return self._buf.endswith(b"\r\n0\r\n\r\n")
+        return len(self._buf) - self._body_at >= self._length
 
     def connection_lost(self, exc: Exception | None) -> None:
         if self._done is not None and not self._done.done():
@@ -79,17 +92,10 @@ class _Exchange(asyncio.Protocol):
     async def run(self, request: bytes) -> bool:
         assert self.transport is not None
         self._buf.clear()
+        self._body_at, self._length = 0, None
         self._done = asyncio.get_running_loop().create_future()
         self.transport.write(request)
         return await self._done
-
-
-def _whole_fixed_body(buf: bytearray) -> bool:
-    head_end = buf.find(b"\r\n\r\n")
-    if head_end < 0:
-        return False
-    length = re.search(rb"(?i)\r\ncontent-length: *(\d+)", buf[:head_end])
-    return length is not None and len(buf) - head_end - 4 >= int(length.group(1))
 
 
 def _request(host: str, body: bytes, headers: dict[str, str]) -> bytes:

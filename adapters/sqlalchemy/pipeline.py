@@ -25,7 +25,8 @@ def _named_when_read(cursor: Any) -> RowMaker[Any]:
     the named tuple type for each of them was ~5% of a sync run's CPU in a profile.
 
     The cursor is held weakly: it holds this row maker, and a cycle would leave every
-    cursor to the cyclic garbage collector instead of reference counting (bench/README.md)."""
+    cursor to the cyclic garbage collector instead of reference counting
+    (docs/benchmarks.md, "Streaming")."""
     made: RowMaker[Any] | None = None
     of = weakref.ref(cursor)
 

@@ -158,7 +158,7 @@ class SqlUnitOfWork:
         # The repositories point back here (through the session, `_prefetch_agent`):
         # dropped, they and this unit of work die by reference counting. Left as a cycle,
         # every request's ~100 objects waited for the cyclic collector, whose full passes
-        # over the objects of 100 open streams took 30-60 ms each (bench/README.md).
+        # over the objects of 100 open streams took 30-60 ms each (docs/benchmarks.md).
         for name in _REPOSITORIES:
             self.__dict__.pop(name, None)
         self._held_back = []  # never sent: as if rolled back
