@@ -81,3 +81,19 @@ def usage(a: Sample, b: Sample) -> Usage:
     busy = 100 * (b.busy - a.busy) / (b.total - a.total) if b.total > a.total else 0.0
     return Usage(wall, 100 * proc_s / wall, 100 * pg_s / wall, 100 * rds_s / wall, busy, proc_s,
                  pg_s)  # fmt: skip
+
+
+def host_speed(seconds: float = 10.0, slice_s: float = 0.5) -> list[int]:
+    """Loops of fixed Python work done per `slice_s`, one core, on an otherwise idle
+    machine: how much the machine's own speed moves (on this VM, by 2x within seconds,
+    which is why the streaming bench compares adjacent rounds)."""
+    counts: list[int] = []
+    end = time.monotonic() + seconds
+    while (now := time.monotonic()) < end:
+        until, n = now + slice_s, 0
+        while time.monotonic() < until:
+            for _ in range(1000):
+                pass
+            n += 1
+        counts.append(n)
+    return counts

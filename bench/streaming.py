@@ -8,9 +8,11 @@ arrival - stamp. Measured alternately at c=1: `upstream-alone` (the mock's strea
 directly) and `execute-stream` (through agentkeel: database, gateway adapter, SSE).
 `first` is the first chunk's lag: the target is agentkeel's first byte within 3 ms of the
 upstream's first chunk. Then GET /api/agents/{id} under wrk -c32, alone and with 100
-streamed runs going (slow ones: 20 deltas 250 ms apart), BENCH_STREAM_ROUNDS (3) times,
-alternating; the verdict is on the median round (one round's p99 moves by 20-50% between
-rounds on this machine, with nothing changed).
+streamed runs going (slow ones: 20 deltas 250 ms apart), BENCH_STREAM_ROUNDS (8) rounds of
+BENCH_STREAM_GET_DURATION (8) s each way, the order swapped every round (so a drift of the
+machine's speed falls on both sides); the verdict is on the median of the rounds' ratios.
+The machine's own speed is probed first (bench/cpu.py `host_speed`): on this VM it moves
+by up to 2x within seconds with nothing else running, so one round's ratio says little.
 
 Alone: `.venv/bin/python -m bench.streaming` (or BENCH_ONLY=stream ... -m bench.run).
 """
@@ -24,6 +26,7 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 
@@ -32,7 +35,7 @@ import psycopg
 
 from bench import prereq, service
 from bench.common import OUT, env_str, git_commit, loadavg, log, parse_result_line, which
-from bench.cpu import ticks, tree
+from bench.cpu import host_speed, ticks, tree
 from bench.exec_setup import INPUT, GatewayServer, Mock, upstream_body
 from bench.seed import PROMPT, api_post
 from bench.stream_clients import Background, Timed, timed_stream
@@ -124,8 +127,8 @@ def _wrk_get(server: GatewayServer, pairs: Path, duration: int, logfile: Path) -
 def measure(out_dir: Path) -> list[str]:
     runs = int(env_str("BENCH_STREAM_RUNS", "200"))
     conc = int(env_str("BENCH_STREAM_CONCURRENCY", "100"))
-    duration = int(env_str("BENCH_STREAM_GET_DURATION", "15"))
-    rounds = int(env_str("BENCH_STREAM_ROUNDS", "3"))
+    duration = int(env_str("BENCH_STREAM_GET_DURATION", "8"))
+    rounds = int(env_str("BENCH_STREAM_ROUNDS", "8"))
     master = "sk-bench-master-" + secrets.token_hex(12)
     url = service.recreate_database(STREAM_DB)
     operator = service.operator_key(url)
@@ -149,28 +152,44 @@ def measure(out_dir: Path) -> list[str]:
                 conn.execute("VACUUM ANALYZE")
             c1 = asyncio.run(_c1(mock.base, server.base, master, fast, runs))
             lines += _render_c1(c1, runs)
+            lines += _render_host_speed(host_speed())
             get_rows = []
             for rnd in range(1, rounds + 1):
-                alone = _wrk_get(server, pairs, duration, out_dir / "stream_load.log")
+                wrk = partial(_wrk_get, server, pairs, duration, out_dir / "stream_load.log")
                 background = Background(
                     server.base,
                     [(_run_body(a), _auth(t)) for t, a in slow],
                     conns=conc,
                     spread_s=int(slow_chunks) * float(slow_ms) / 1000,
                 )
-                background.start()
-                time.sleep(background.spread_s)  # all streams open
-                loaded = _wrk_get(server, pairs, duration, out_dir / "stream_load.log")
-                background.stop()
-                if background.error is not None:
-                    raise SystemExit(f"the streaming client stopped: {background.error}")
-                get_rows.append((rnd, alone, loaded, background.done, background.failed))
+                alone = wrk() if rnd % 2 else None  # odd rounds: alone first
+                loaded = _with_streams(background, wrk)
+                get_rows.append((rnd, alone or wrk(), loaded, background.done, background.failed))
             lines += _render_get(get_rows, conc, f"{slow_chunks} deltas {slow_ms} ms apart")
         finally:
             server.stop()
     finally:
         mock.stop()
     return lines
+
+
+def _with_streams(background: Background, wrk: Callable[[], dict[str, str]]) -> dict[str, str]:
+    background.start()
+    time.sleep(background.spread_s)  # all streams open
+    loaded = wrk()
+    background.stop()
+    if background.error is not None:
+        raise SystemExit(f"the streaming client stopped: {background.error}")
+    return loaded
+
+
+def _render_host_speed(counts: list[int]) -> list[str]:
+    low, mid, high = min(counts), statistics.median(counts), max(counts)
+    return [
+        "",
+        f"host speed, idle machine, one core, {len(counts)} slices of 0.5 s (loops of fixed "
+        f"work): min {low}, median {mid:.0f}, max {high} (max/min x{high / max(low, 1):.2f})",
+    ]
 
 
 def _render_c1(c1: dict[str, list[Timed]], runs: int) -> list[str]:
@@ -235,14 +254,16 @@ def _render_get(rows: list, conc: int, profile: str) -> list[str]:  # type: igno
                 )
             )
     for (rps, p99), (rnd, *_) in zip(ratios, rows, strict=False):
-        out.append(f"round {rnd}: with streams / alone: rps x{rps:.3f}, p99 x{p99:.3f}")
+        order = "alone first" if rnd % 2 else "streams first"
+        out.append(f"round {rnd} ({order}): with streams / alone: rps x{rps:.3f}, p99 x{p99:.3f}")
     if ratios:
         rps = statistics.median(r for r, _ in ratios)
         p99 = statistics.median(p for _, p in ratios)
         verdict = "met" if rps >= 0.9 and p99 <= 1.1 else "MISSED"
+        low, high = min(r for r, _ in ratios), max(r for r, _ in ratios)
         out.append(
-            f"median of {len(ratios)} rounds: rps x{rps:.3f}, p99 x{p99:.3f} "
-            f"(target: within 10%: {verdict})"
+            f"median of {len(ratios)} rounds: rps x{rps:.3f} (rounds x{low:.3f} to "
+            f"x{high:.3f}), p99 x{p99:.3f} (target: within 10%: {verdict})"
         )
     return out
 
