@@ -24,7 +24,8 @@ class FakeLlmGateway:
     `max_tokens` words. A token is a whitespace-separated word, so tests can predict usage;
     each token costs `cost_per_token` USD, charged to the virtual key. `stream` sends the
     same answer a word at a time; `stream_gate`, when set, holds every stream after its
-    first delta until the event is set (to look at the world mid-stream)."""
+    first delta until the event is set (to look at the world mid-stream); `answer_gate`,
+    when set, holds every chat and stream before it answers (a slow first token)."""
 
     def __init__(self, *, cost_per_token: float = 0.000001) -> None:
         self.registry = GatewayRegistry(key_prefix="sk-fake-")
@@ -35,6 +36,7 @@ class FakeLlmGateway:
         self._tool_calls: deque[tuple[ToolCall, ...]] = deque()
         self._mid_stream: deque[tuple[int, Exception]] = deque()
         self.stream_gate: asyncio.Event | None = None
+        self.answer_gate: asyncio.Event | None = None
 
     def fail_next(self, exc: Exception, method: str | None = None) -> None:
         """Raise `exc` from the next call of `method` (any method if None), once."""
@@ -68,6 +70,8 @@ class FakeLlmGateway:
 
     async def chat(self, request: ChatRequest) -> ChatResult:
         self.calls.append(request)  # before failing: tests assert on attempts too
+        if self.answer_gate is not None:
+            await self.answer_gate.wait()
         self._maybe_fail("chat")
         self.registry.authorize(request.api_key, request.model)
         if request.tools and self._tool_calls:

@@ -4,13 +4,18 @@ the final answer after the tool loop), then `done` (the execution, as `POST
 
 The first event is waited for before the response starts, so a gateway that refuses the
 call outright (bad key, budget, rate limit, down) gets the same status code and body as an
-unstreamed run; a failure after that is an `error` event, and the stream ends.
+unstreamed run; a failure after that is an `error` event, and the stream ends. A client
+that hangs up while the first event is awaited stops the run (recorded `cancelled`).
 """
 
+import asyncio
+import contextlib
 import uuid
 from collections.abc import AsyncIterator
 
+from litestar.exceptions import HTTPException
 from litestar.response import Stream
+from litestar.types import Receive
 from msgspec import Struct
 
 from application.ports.llm_stream import ChatDelta
@@ -58,13 +63,43 @@ async def _events(first: ChatDelta | RunEnded, items: Items) -> AsyncIterator[by
         yield _encode(item)
 
 
-async def first_item(items: Items) -> ChatDelta | RunEnded:
-    """Raises the gateway's error when it failed before the first delta (recorded)."""
-    first = await anext(items)
-    if isinstance(first, RunEnded) and first.failure is not None:
-        raise first.failure
-    return first
+class ClientGone(HTTPException):
+    """The client hung up before the response started: nobody reads this answer, but the
+    access log and the metrics do (499: nginx's "client closed request")."""
+
+    status_code = 499
+    detail = "The client closed the connection before the first event"
 
 
-async def run_event_stream(items: Items) -> Stream:
-    return sse_response(_events(await first_item(items), items))
+async def _hang_up(receive: Receive) -> None:
+    while (await receive())["type"] != "http.disconnect":
+        pass  # the body is read already: nothing else should come
+
+
+async def first_item(items: Items, receive: Receive) -> ChatDelta | RunEnded:
+    """Raises the gateway's error when it failed before the first delta (recorded).
+
+    Until the response starts, the streaming response does not watch the connection and
+    uvicorn cancels nothing, so a client that gives up on a slow first delta or a long
+    tool loop would leave the run going: watched here, its hang-up stops the run, which
+    is then recorded `cancelled` (application/use_cases/streamed_runs.py)."""
+    first = asyncio.ensure_future(anext(items))
+    gone = asyncio.ensure_future(_hang_up(receive))
+    try:
+        await asyncio.wait((first, gone), return_when=asyncio.FIRST_COMPLETED)
+    finally:  # also when this request's own task is cancelled
+        gone.cancel()
+        if not first.done():
+            first.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await first
+    if first.cancelled():
+        raise ClientGone()
+    item = first.result()
+    if isinstance(item, RunEnded) and item.failure is not None:
+        raise item.failure
+    return item
+
+
+async def run_event_stream(items: Items, receive: Receive) -> Stream:
+    return sse_response(_events(await first_item(items, receive), items))

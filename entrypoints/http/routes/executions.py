@@ -42,7 +42,7 @@ async def execute_now(request: Req, data: JSONBody[ExecuteNow]) -> ExecutedOut:
         async with caller_scope(request, data.agent_id, to_run=True) as (uow, principal, deps):
             run = await start_run(uow, deps.llm, principal, data.agent_id, conversation)
         # The unit of work has ended: no connection is held while the answer streams.
-        return await run_event_stream(stream_run(deps.llm, run))  # type: ignore[return-value]
+        return await run_event_stream(stream_run(deps.llm, run), request.receive)  # type: ignore[return-value]
     async with caller_scope(request, data.agent_id, to_run=True) as (uow, principal, deps):
         execution = await ExecuteAgent(uow, deps.llm)(principal, data.agent_id, data.input)
     return executed(execution)

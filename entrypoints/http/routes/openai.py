@@ -123,7 +123,7 @@ async def chat_completions(
     headers = {EXECUTION_HEADER: str(run.execution.id)}
     if data.stream:
         items = stream_run(deps.llm, run)
-        first = await first_item(items)
+        first = await first_item(items, request.receive)
         include = bool(data.stream_options and data.stream_options.include_usage)
         body = _chunks(first, items, run.execution, data.model, include)
         return sse_response(body, headers)  # type: ignore[return-value]

@@ -1,0 +1,98 @@
+"""A client that hangs up before a streamed run's first delta (the gateway slow to answer):
+the run is stopped and recorded `cancelled`, on real uvicorn over a real socket, for
+`POST /api/agents/execute` and `POST /v1/chat/completions`. Before the response starts,
+uvicorn cancels nothing: only the hang-up watch in entrypoints/http/run_stream.py stops it."""
+
+import asyncio
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import httpx
+import pytest
+
+from domain.execution import Execution, ExecutionStatus
+from tests.support.hang_up import post_then_hang_up
+from tests.support.http_app import InMemoryApp, in_memory_app
+from tests.support.live_server import live_server
+
+
+@dataclass
+class World:
+    app: InMemoryApp
+    url: str
+    token: str
+    agent_id: str
+
+
+@pytest.fixture
+async def world() -> AsyncIterator[World]:
+    app = in_memory_app()
+    async with live_server(app.app) as url, httpx.AsyncClient(base_url=url) as http:
+        body = {"name": "acme", "admin_email": "ops@acme.example"}
+        tenant = (await http.post("/api/tenants", json=body, headers=app.operator)).json()
+        headers = {"Authorization": f"Bearer {tenant['api_key']}"}
+        agent = {"name": "triage", "system_prompt": "Be brief."}
+        made = (await http.post("/api/agents", json=agent, headers=headers)).json()
+        yield World(app, url, tenant["api_key"], made["id"])
+
+
+async def _ended(world: World) -> Execution:
+    for _ in range(300):  # the record is shielded: it finishes after the hang-up is seen
+        [execution] = world.app.store.executions.values()
+        if execution.status is not ExecutionStatus.RUNNING:
+            return execution
+        await asyncio.sleep(0.01)
+    raise AssertionError("the run was not stopped: still running 3 s after the hang-up")
+
+
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        ("/api/agents/execute", lambda agent: {"agent_id": agent, "input": "hi", "stream": True}),
+        (
+            "/v1/chat/completions",
+            lambda agent: {
+                "model": agent,
+                "messages": [{"role": "user", "content": "hi"}],
+                "stream": True,
+            },
+        ),
+    ],
+    ids=["execute", "v1"],
+)
+async def test_hanging_up_before_the_first_delta_records_the_run_cancelled(
+    world: World, path: str, body: object
+) -> None:
+    gate = asyncio.Event()  # never set: the gateway has not answered when the client leaves
+    world.app.gateway.answer_gate = gate
+    assert callable(body)
+    calls = world.app.gateway.calls
+    await post_then_hang_up(world.url, path, world.token, body(world.agent_id), lambda: bool(calls))
+    execution = await _ended(world)
+    assert execution.status is ExecutionStatus.CANCELLED
+    assert execution.output == ""
+    assert execution.finished_at is not None
+    assert not gate.is_set()
+
+
+async def test_a_client_that_stays_gets_the_stream_after_a_slow_first_delta(
+    world: World,
+) -> None:
+    """The watch ends when the first delta comes: the stream goes on as usual."""
+    gate = asyncio.Event()
+    world.app.gateway.answer_gate = gate
+    body = {"agent_id": world.agent_id, "input": "one two", "stream": True}
+    headers = {"Authorization": f"Bearer {world.token}"}
+    async with httpx.AsyncClient(base_url=world.url) as http:
+        call = asyncio.create_task(http.post("/api/agents/execute", json=body, headers=headers))
+        for _ in range(500):
+            if world.app.gateway.calls:
+                break
+            await asyncio.sleep(0.01)
+        gate.set()
+        response = await asyncio.wait_for(call, timeout=5)
+    assert response.status_code == 200
+    assert "event: done" in response.text
+    [execution] = world.app.store.executions.values()
+    assert execution.status is ExecutionStatus.SUCCESS
+    assert execution.output == "echo: one two"
