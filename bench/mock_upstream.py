@@ -32,114 +32,20 @@ import hashlib
 import json
 import secrets
 import sys
-import time
 import uuid
 from typing import Any
 from urllib.parse import unquote
 
+from bench.mock_bodies import (
+    CHAT_RESPONSE,
+    CHAT_RESPONSE_CLOSING,
+    STAMP,
+    json_response,
+    key_record,
+)
+from bench.mock_stream import stream_to
+
 MASTER_KEY_DEFAULT = "sk-bench-master-key"
-STAMP = "2026-01-05T10:00:00.000000Z"
-CONTENT = (
-    "Unit tests catch regressions early, document the intended behaviour of the code and "
-    "make refactoring safe, so a team can change things quickly without fear of breaking "
-    "what already works."
-)
-
-
-def _completion_body() -> bytes:
-    completion_tokens = len(CONTENT.split())
-    prompt_tokens = 31
-    body = {
-        "id": "chatcmpl-" + uuid.uuid4().hex[:29],
-        "created": int(time.time()),
-        "model": "gpt-4o-mini-2024-07-18",
-        "object": "chat.completion",
-        "system_fingerprint": "fp_560af6e559",
-        "choices": [
-            {
-                "finish_reason": "stop",
-                "index": 0,
-                "message": {
-                    "content": CONTENT,
-                    "role": "assistant",
-                    "tool_calls": None,
-                    "function_call": None,
-                },
-            }
-        ],
-        "usage": {
-            "completion_tokens": completion_tokens,
-            "prompt_tokens": prompt_tokens,
-            "total_tokens": prompt_tokens + completion_tokens,
-            "completion_tokens_details": None,
-            "prompt_tokens_details": {"audio_tokens": None, "cached_tokens": 0},
-        },
-        "service_tier": "default",
-    }
-    return json.dumps(body, separators=(",", ":")).encode()
-
-
-CHAT_BODY = _completion_body()
-CHAT_COST = "0.00000465"
-_CHAT_HEADERS = (
-    b"x-litellm-call-id: 6b0f7c2e-9a51-4b8e-a0d4-3f1f2c8e9d10\r\n"
-    b"x-litellm-model-api-base: https://api.openai.com\r\n"
-    b"x-litellm-version: 1.74.9\r\n"
-    b"x-litellm-response-cost: " + CHAT_COST.encode() + b"\r\n"
-)
-_REASONS = {200: b"OK", 400: b"Bad Request", 404: b"Not Found", 405: b"Method Not Allowed"}
-
-
-def _response(status: int, body: bytes, extra: bytes = b"", close: bool = False) -> bytes:
-    return (
-        b"HTTP/1.1 %d %s\r\n" % (status, _REASONS.get(status, b"OK"))
-        + b"content-type: application/json\r\n"
-        + b"content-length: %d\r\n" % len(body)
-        + extra
-        + (b"connection: close\r\n" if close else b"")
-        + b"\r\n"
-        + body
-    )
-
-
-# The hot path's whole answer, built once.
-CHAT_RESPONSE = _response(200, CHAT_BODY, _CHAT_HEADERS)
-
-
-def _json(status: int, data: Any, close: bool) -> bytes:
-    return _response(status, json.dumps(data, separators=(",", ":")).encode(), close=close)
-
-
-def _key_record(key: str, request: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "key_name": f"sk-...{key[-4:]}",
-        "key_alias": request.get("key_alias"),
-        "spend": 0.0,
-        "max_budget": request.get("max_budget"),
-        "expires": None,
-        "models": request.get("models", []),
-        "aliases": {},
-        "config": {},
-        "user_id": None,
-        "team_id": None,
-        "permissions": {},
-        "max_parallel_requests": None,
-        "metadata": request.get("metadata", {}),
-        "blocked": None,
-        "tpm_limit": None,
-        "rpm_limit": None,
-        "budget_duration": None,
-        "budget_reset_at": None,
-        "allowed_cache_controls": [],
-        "model_spend": {},
-        "model_max_budget": {},
-        "soft_budget_cooldown": False,
-        "litellm_budget_table": None,
-        "created_at": STAMP,
-        "updated_at": STAMP,
-    }
-
-
 SLOW_MODEL = b"bench-slow-stream"
 
 
@@ -164,58 +70,6 @@ class State:
         self.counts[what] = self.counts.get(what, 0) + 1
 
 
-_CHUNK_HEAD = (
-    b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream; charset=utf-8\r\n"
-    b"x-litellm-version: 1.108.7\r\ntransfer-encoding: chunked\r\n\r\n"
-)
-
-
-def _sse_chunk(data: bytes) -> bytes:
-    event = b"data: " + data + b"\n\n"
-    return b"%x\r\n%s\r\n" % (len(event), event)
-
-
-def _delta(content: str) -> bytes:
-    chunk = {
-        "id": "chatcmpl-bench",
-        "object": "chat.completion.chunk",
-        "created": 1767607200,
-        "model": "gpt-4o-mini",
-        "choices": [{"index": 0, "delta": {"content": content}}],
-    }
-    return _sse_chunk(json.dumps(chunk, separators=(",", ":")).encode())
-
-
-def _stream_tail(chunks: int) -> bytes:
-    usage = {"prompt_tokens": 31, "completion_tokens": chunks, "total_tokens": 31 + chunks,
-             "cost": 0.0000046}  # fmt: skip
-    last = {"id": "chatcmpl-bench", "object": "chat.completion.chunk", "created": 1767607200,
-            "model": "gpt-4o-mini", "choices": [{"index": 0, "delta": {}}],
-            "usage": usage}  # fmt: skip
-    return (
-        _sse_chunk(json.dumps(last, separators=(",", ":")).encode())
-        + _sse_chunk(b"[DONE]")
-        + b"0\r\n\r\n"
-    )
-
-
-def stream_to(transport: asyncio.Transport, chunks: int, interval: float) -> None:
-    """Writes the head and the first delta now, the others `interval` s apart."""
-    loop = asyncio.get_running_loop()
-    transport.write(_CHUNK_HEAD + _delta(f"t{time.monotonic_ns()} "))
-
-    def more(left: int) -> None:
-        if transport.is_closing():
-            return
-        if left == 0:
-            transport.write(_stream_tail(chunks))
-            return
-        transport.write(_delta(f"t{time.monotonic_ns()} "))
-        loop.call_later(interval, more, left - 1)
-
-    loop.call_later(interval, more, chunks - 1)
-
-
 def _parse(body: bytes) -> dict[str, Any]:
     try:
         data = json.loads(body or b"{}")
@@ -231,14 +85,14 @@ def handle(
     if method == b"POST" and path == b"/chat/completions":
         # Counted by key kind only: a counter, no JSON parsing, on the hot path.
         state.count("chat_master" if auth == b"Bearer " + state.master_key.encode() else "chat_key")
-        return CHAT_RESPONSE if not close else _response(200, CHAT_BODY, _CHAT_HEADERS, True)
+        return CHAT_RESPONSE if not close else CHAT_RESPONSE_CLOSING
     state.count(path.decode("latin-1"))
     if method == b"POST" and path == b"/model/new":
         req = _parse(body)
         model_id = str((req.get("model_info") or {}).get("id") or uuid.uuid4())
         params = dict(req.get("litellm_params") or {})
         params["api_key"] = "gAAAAABn0W9Q-encrypted"
-        return _json(
+        return json_response(
             200,
             {
                 "model_id": model_id,
@@ -254,15 +108,19 @@ def handle(
         )
     if method == b"POST" and path == b"/model/delete":
         req = _parse(body)
-        return _json(200, {"message": f"Model: {req.get('id')} deleted successfully"}, close)
+        return json_response(
+            200, {"message": f"Model: {req.get('id')} deleted successfully"}, close
+        )
     if method == b"POST" and path == b"/key/generate":
         req = _parse(body)
         key = "sk-" + secrets.token_urlsafe(16)
         token = hashlib.sha256(key.encode()).hexdigest()
-        record = _key_record(key, req)
+        record = key_record(key, req)
         state.keys[key] = record
         extra = {"duration": None, "guardrails": None, "created_by": "default_user_id"}
-        return _json(200, {**record, **extra, "key": key, "token_id": token, "token": token}, close)
+        return json_response(
+            200, {**record, **extra, "key": key, "token_id": token, "token": token}, close
+        )
     if method == b"GET" and path == b"/key/info":
         key = ""
         for part in query.split(b"&"):
@@ -271,21 +129,21 @@ def handle(
                 key = unquote(value.decode("latin-1"))
         record = state.keys.get(key)
         if record is None:
-            return _json(404, {"detail": {"error": "Key not found"}}, close)
-        return _json(200, {"key": key, "info": record}, close)
+            return json_response(404, {"detail": {"error": "Key not found"}}, close)
+        return json_response(200, {"key": key, "info": record}, close)
     if method == b"POST" and path == b"/key/delete":
         req = _parse(body)
         keys = [k for k in req.get("keys") or [] if isinstance(k, str)]
         for k in keys:
             state.keys.pop(k, None)
-        return _json(200, {"deleted_keys": keys}, close)
+        return json_response(200, {"deleted_keys": keys}, close)
     if method == b"GET" and path == b"/_bench/stats":
-        return _json(
+        return json_response(
             200,
             {"counts": state.counts, "keys": len(state.keys), "connections": state.connections},
             close,
         )
-    return _json(404, {"detail": "Not Found"}, close)
+    return json_response(404, {"detail": "Not Found"}, close)
 
 
 class HttpProtocol(asyncio.Protocol):
@@ -316,7 +174,7 @@ class HttpProtocol(asyncio.Protocol):
             lines = head.split(b"\r\n")
             parts = lines[0].split(b" ")
             if len(parts) != 3:
-                transport.write(_json(400, {"detail": "bad request line"}, True))
+                transport.write(json_response(400, {"detail": "bad request line"}, True))
                 transport.close()
                 return
             method, target, version = parts

@@ -15,13 +15,13 @@ import httpx
 import pytest
 from standardwebhooks.webhooks import Webhook
 
-from tests.e2e.test_worker_processes import WorkerProcess, eventually
 from tests.support.postgres import scratch_database
 from tests.support.processes import clean_env, run_cli, serving
 from tests.support.redis import redis_url
 from tests.support.sql_app import TEST_SECRET_KEYS
 from tests.support.stub_receiver import StubReceiver
 from tests.support.webhooks import signed, ticket_body
+from tests.support.worker_stack import WorkerProcess, eventually
 
 pytestmark = pytest.mark.postgres
 Json = dict[str, Any]
