@@ -76,7 +76,7 @@ class InMemoryAgentRepository:
     def __init__(self, tables: Tables) -> None:
         self._t = tables
 
-    def prefetch(self, agent_id: uuid.UUID, *, to_run: bool = False) -> None:
+    def prefetch(self, agent: uuid.UUID | str, *, to_run: bool = False) -> None:
         """Nothing to save without round trips."""
 
     def _check(self, agent: Agent) -> None:

@@ -2,7 +2,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, delete, insert, select, update
+from sqlalchemy import ColumnElement, bindparam, delete, func, insert, select, update
 
 from adapters.sqlalchemy.errors import domain_errors
 from adapters.sqlalchemy.executor import Executor
@@ -59,15 +59,18 @@ def _secrets(row: Any) -> ProviderSecrets:
 _LIST = select(t).order_by(t.c.created_at, t.c.id)
 _LIST_ALL = Statement(_LIST, reads_only=True)
 _LIST_OF_TENANT = Statement(_LIST.where(t.c.tenant_id == bindparam("tenant_id")), reads_only=True)
-# What a run of the agent reads: its tenant's providers if it uses BYOK, else no row.
-PROVIDERS_FOR_RUN = Statement(
-    _LIST.where(
-        t.c.tenant_id
-        == select(agents.c.tenant_id)
-        .where(agents.c.id == bindparam("agent_id"), agents.c.use_byok)
-        .scalar_subquery()
-    ),
-    reads_only=True,
+
+
+def _providers_for_run(*agent: ColumnElement[bool]) -> Statement:
+    """What a run of the agent reads: its tenant's providers if it uses BYOK, else no row."""
+    tenant = select(agents.c.tenant_id).where(*agent, agents.c.use_byok).scalar_subquery()
+    return Statement(_LIST.where(t.c.tenant_id == tenant), reads_only=True)
+
+
+PROVIDERS_FOR_RUN = _providers_for_run(agents.c.id == bindparam("agent_id"))
+# By the agent's name, in the tenant of the key lookup's context (AGENT_NAMED_IN_CONTEXT).
+PROVIDERS_FOR_NAMED_RUN = _providers_for_run(
+    agents.c.tenant_id == func.app_current_tenant(), agents.c.name == bindparam("name")
 )
 
 

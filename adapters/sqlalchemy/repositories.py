@@ -37,6 +37,14 @@ AGENT_BY_NAME = Statement(
     ),
     reads_only=True,
 )
+# By name before the caller's tenant is known: the key lookup's context, in the same batch,
+# names it (app_current_tenant(): NULL without one, so no row); the same index lookup.
+AGENT_NAMED_IN_CONTEXT = Statement(
+    select(agents).where(
+        agents.c.tenant_id == func.app_current_tenant(), agents.c.name == bindparam("name")
+    ),
+    reads_only=True,
+)
 _AGENT_INSERT = Statement(insert(agents), columns=tuple(c.name for c in agents.c))
 _AGENT_LIST = (
     select(agents)
@@ -139,13 +147,14 @@ class SqlTenantRepository:
 
 
 class SqlAgentRepository:
-    def __init__(self, conn: Executor, prefetch: Callable[[uuid.UUID, bool], None]) -> None:
+    def __init__(self, conn: Executor, prefetch: Callable[[uuid.UUID | str, bool], None]) -> None:
         self._conn = conn
         self._read_ahead: dict[uuid.UUID, Agent] = {}
         self._prefetch = prefetch  # the unit of work reads it with its key lookup
 
-    def prefetch(self, agent_id: uuid.UUID, *, to_run: bool = False) -> None:
-        self._prefetch(agent_id, to_run)
+    def prefetch(self, agent: uuid.UUID | str, *, to_run: bool = False) -> None:
+        if not (isinstance(agent, str) and "\x00" in agent):  # no agent has such a name
+            self._prefetch(agent, to_run)
 
     def read_ahead(self, agent: Agent) -> None:
         """An agent another statement of this unit of work brought along (a worker's claim
@@ -167,6 +176,12 @@ class SqlAgentRepository:
     async def by_name(self, tenant_id: uuid.UUID, name: str) -> Agent | None:
         if "\x00" in name:
             return None  # no text value holds a NUL (and psycopg would refuse to send it)
+        read = next(
+            (a for a in self._read_ahead.values() if (a.tenant_id, a.name) == (tenant_id, name)),
+            None,
+        )
+        if read is not None:
+            return self._read_ahead.pop(read.id)
         call = AGENT_BY_NAME.bind({"tenant_id": tenant_id, "name": name})
         row = await self._conn.fetch_one(call)
         return None if row is None else agent_from(row._asdict())

@@ -29,9 +29,14 @@ from adapters.sqlalchemy.idempotency import SqlIdempotencyRepository
 from adapters.sqlalchemy.mcp_servers import SqlMcpServerRepository
 from adapters.sqlalchemy.orphans import SqlOrphanRepository
 from adapters.sqlalchemy.pipeline import send_batch
-from adapters.sqlalchemy.providers import PROVIDERS_FOR_RUN, SqlProviderRepository
+from adapters.sqlalchemy.providers import (
+    PROVIDERS_FOR_NAMED_RUN,
+    PROVIDERS_FOR_RUN,
+    SqlProviderRepository,
+)
 from adapters.sqlalchemy.repositories import (
     AGENT_BY_ID,
+    AGENT_NAMED_IN_CONTEXT,
     SqlAgentRepository,
     SqlApiKeyRepository,
     SqlTenantRepository,
@@ -60,6 +65,17 @@ def _reads_only(result: CursorResult[Any]) -> bool:
     """A plain SELECT (no WITH, where a data-modifying statement could hide) writes
     nothing: our schema has no function that writes a table when selected."""
     return result.context.statement.lstrip()[:6].upper() == "SELECT"
+
+
+def _prefetch_calls(agent: uuid.UUID | str, to_run: bool) -> list[Bound]:
+    """The agent by id, or by name in the key's tenant; for a run, its BYOK providers."""
+    if isinstance(agent, str):
+        named = {"name": agent}
+        return [AGENT_NAMED_IN_CONTEXT.bind(named)] + (
+            [PROVIDERS_FOR_NAMED_RUN.bind(named)] if to_run else []
+        )
+    by_id = [AGENT_BY_ID.bind({"id": agent})]
+    return by_id + ([PROVIDERS_FOR_RUN.bind({"agent_id": agent})] if to_run else [])
 
 
 class _HeldBackFirst:
@@ -115,7 +131,7 @@ class SqlUnitOfWork:
         self._driver: PsycopgConnection[Any] | None = None
         self._held_back: list[Bound] = []  # statements whose answers nobody waits for
         self._session: _HeldBackFirst | None = None
-        self._prefetch: tuple[uuid.UUID, bool] | None = None  # (agent id, to run)
+        self._prefetch: tuple[uuid.UUID | str, bool] | None = None  # (agent id/name, to run)
         self.wrote = False  # a statement that may write went out in this transaction
 
     async def __aenter__(self) -> Self:
@@ -215,8 +231,8 @@ class SqlUnitOfWork:
         if self._held_back:
             await self.send()
 
-    def _prefetch_agent(self, agent_id: uuid.UUID, to_run: bool) -> None:
-        self._prefetch = (agent_id, to_run)
+    def _prefetch_agent(self, agent: uuid.UUID | str, to_run: bool) -> None:
+        self._prefetch = (agent, to_run)
 
     async def authenticate(self, key_hash: bytes) -> Principal | None:
         """The key lookup sets the transaction's context; a prefetched agent (and, for a
@@ -236,9 +252,7 @@ class SqlUnitOfWork:
         calls = [_KEY_LOOKUP.bind({"key_hash": key_hash})]
         self._prefetch = None
         if prefetch is not None:
-            calls.append(AGENT_BY_ID.bind({"id": prefetch[0]}))
-            if prefetch[1]:
-                calls.append(PROVIDERS_FOR_RUN.bind({"agent_id": prefetch[0]}))
+            calls += _prefetch_calls(*prefetch)
         cursors = await self.send(*calls)
         row = await cursors[0].fetchone()
         if prefetch is not None:

@@ -15,10 +15,11 @@ class AgentRepository(Protocol):
 
     async def get(self, agent_id: uuid.UUID) -> Agent | None: ...
 
-    def prefetch(self, agent_id: uuid.UUID, *, to_run: bool = False) -> None:
-        """A hint, given before the unit of work is scoped: it is about to `get` this agent
-        and, `to_run`, if the agent uses BYOK, to list its tenant's providers. An adapter
-        may read them along with its first statement; `get` and `list` answer the same."""
+    def prefetch(self, agent: uuid.UUID | str, *, to_run: bool = False) -> None:
+        """A hint, given before the unit of work is scoped: it is about to read this agent
+        (an id: `get`; a name: `by_name` in the caller's tenant) and, `to_run`, if the
+        agent uses BYOK, to list its tenant's providers. An adapter may read them along
+        with its first statement; `get`, `by_name` and `list` answer the same."""
 
     async def by_name(self, tenant_id: uuid.UUID, name: str) -> Agent | None:
         """The tenant's agent of that name (names are unique per tenant), if visible in

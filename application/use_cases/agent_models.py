@@ -26,6 +26,14 @@ def agent_id_in(model: str) -> uuid.UUID | None:
         return None
 
 
+def agent_named_by(model: str) -> uuid.UUID | str | None:
+    """The agent `model` names: its id, or its name (`agent:<name>`); None for neither."""
+    agent_id = agent_id_in(model)
+    if agent_id is None and model.startswith(NAME_PREFIX):
+        return model.removeprefix(NAME_PREFIX)
+    return agent_id
+
+
 class ResolveAgentModel:
     """The agent a `model` names, in the caller's tenant; NotFound('Model') otherwise."""
 
@@ -34,15 +42,14 @@ class ResolveAgentModel:
 
     async def __call__(self, principal: Principal, model: str) -> Agent:
         tenant_id = _tenant_only(principal)
-        agent_id = agent_id_in(model)
-        if agent_id is not None:
+        named = agent_named_by(model)
+        if isinstance(named, uuid.UUID):
             try:
-                return await GetAgent(self._uow)(principal, agent_id)
+                return await GetAgent(self._uow)(principal, named)
             except NotFound:
                 raise NotFound("Model") from None
-        if model.startswith(NAME_PREFIX):
-            name = model.removeprefix(NAME_PREFIX)
-            agent = await self._uow.agents.by_name(tenant_id, name)
+        if named is not None:
+            agent = await self._uow.agents.by_name(tenant_id, named)
             if agent is not None:
                 return agent
         raise NotFound("Model")

@@ -72,15 +72,18 @@ async def require_bearer(request: Request[Any, Any, Any]) -> None:
 
 @asynccontextmanager
 async def caller_scope(
-    request: Request[Any, Any, Any], agent_id: uuid.UUID | None = None, *, to_run: bool = False
+    request: Request[Any, Any, Any],
+    agent: uuid.UUID | str | None = None,
+    *,
+    to_run: bool = False,
 ) -> AsyncIterator[tuple[UnitOfWork, Principal, HttpDependencies]]:
-    """One unit of work for the request, scoped to the authenticated caller. `agent_id`:
-    the agent the request is about (`to_run`: runs now), which the unit of work may read
-    with the key (AgentRepository.prefetch)."""
+    """One unit of work for the request, scoped to the authenticated caller. `agent`: the
+    agent the request is about, by id or by name (`to_run`: runs now), which the unit of
+    work may read with the key (AgentRepository.prefetch)."""
     token = bearer_token(request)
     deps = dependencies(request)
     async with deps.uow_factory() as uow:
-        if agent_id is not None:
-            uow.agents.prefetch(agent_id, to_run=to_run)
+        if agent is not None:
+            uow.agents.prefetch(agent, to_run=to_run)
         principal = await Authenticate(uow)(token)
         yield uow, principal, deps

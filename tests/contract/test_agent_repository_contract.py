@@ -8,7 +8,8 @@ import pytest
 from application.ports.page import Page
 from application.ports.unit_of_work import UnitOfWorkFactory
 from domain.agent import AgentStatus
-from tests.support.factories import an_agent
+from domain.api_key import hash_token
+from tests.support.factories import a_key, an_agent
 from tests.support.scopes import OPERATOR, as_tenant, new_tenant, scoped
 
 
@@ -109,3 +110,32 @@ async def _in_list_order(
     async with scoped(uow_factory, as_tenant(tenant)) as uow:
         every = await uow.agents.list(tenant, Page(limit=200))
     return [x.id for x in every if x.id in ids]
+
+
+@pytest.mark.parametrize("to_run", [False, True], ids=["read", "run"])
+async def test_a_prefetch_by_id_or_name_changes_no_answer(
+    uow_factory: UnitOfWorkFactory, to_run: bool
+) -> None:
+    """The hint is read with the key (the SQL adapter: in the key lookup's batch, under the
+    context it sets): whatever it names, the reads answer as they would without it."""
+    a, b = await new_tenant(uow_factory), await new_tenant(uow_factory)
+    mine, theirs = an_agent(a, name="shared"), an_agent(b, name="shared")
+    key, token = a_key(a)
+    async with scoped(uow_factory, OPERATOR) as uow:
+        await uow.agents.add(mine)
+        await uow.agents.add(theirs)
+        await uow.api_keys.add(key)
+        await uow.commit()
+    hints: list[uuid.UUID | str] = [mine.id, "shared", theirs.id, "nobody", "", "a\x00b"]
+    for hint in hints:
+        async with uow_factory() as uow:
+            uow.agents.prefetch(hint, to_run=to_run)
+            principal = await uow.authenticate(hash_token(token))
+            assert principal is not None and principal.tenant_id == a
+            by_name = await uow.agents.by_name(a, "shared")
+            assert by_name is not None and by_name.id == mine.id, hint
+            by_id = await uow.agents.get(mine.id)
+            assert by_id is not None and by_id.name == "shared", hint
+            assert await uow.agents.get(theirs.id) is None, hint
+            assert await uow.agents.by_name(b, "shared") is None, hint
+            assert await uow.agents.by_name(a, "nobody") is None, hint

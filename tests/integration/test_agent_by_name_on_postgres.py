@@ -7,7 +7,7 @@ import uuid
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from adapters.sqlalchemy.repositories import AGENT_BY_NAME
+from adapters.sqlalchemy.repositories import AGENT_BY_NAME, AGENT_NAMED_IN_CONTEXT
 from adapters.sqlalchemy.unit_of_work import SqlUnitOfWork
 from tests.support.factories import an_agent
 from tests.support.llm_helpers import add_agent
@@ -18,6 +18,7 @@ from tests.support.sql_app import sql_client
 pytestmark = pytest.mark.postgres
 
 _LOOKUP = AGENT_BY_NAME.query.decode()  # the SQL the repository sends, as it sends it
+_IN_CONTEXT = AGENT_NAMED_IN_CONTEXT.query.decode()
 
 
 async def _two_tenants_with_a_shared_name(engine: AsyncEngine) -> tuple[uuid.UUID, uuid.UUID]:
@@ -63,12 +64,18 @@ async def test_the_lookup_reads_the_unique_index(
         # A small test table may rightly be scanned; what matters is that the index
         # answering this lookup exists and the planner can use it.
         await conn.exec_driver_sql("SET LOCAL enable_seqscan = off")
-        explained = await conn.exec_driver_sql(
-            "EXPLAIN " + _LOOKUP, {"tenant_id": a, "name": "shared"}
-        )
-        plan = "\n".join(row[0] for row in explained)
-    assert "uq_agents_tenant_id_name" in plan, plan
-    assert "Seq Scan" not in plan, plan
+        plans = []
+        for sql, params in (
+            (_LOOKUP, {"tenant_id": a, "name": "shared"}),
+            (_IN_CONTEXT, {"name": "shared"}),  # the prefetch with the key lookup
+        ):
+            explained = await conn.exec_driver_sql("EXPLAIN " + sql, params)
+            plans.append("\n".join(row[0] for row in explained))
+        found = await conn.exec_driver_sql(_IN_CONTEXT, {"name": "shared"})
+        assert [row.tenant_id for row in found] == [a]  # the context's tenant only
+    for plan in plans:
+        assert "uq_agents_tenant_id_name" in plan, plan
+        assert "Seq Scan" not in plan, plan
 
 
 async def test_the_openai_surface_resolves_names_and_lists_active_agents(

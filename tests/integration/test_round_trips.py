@@ -131,6 +131,26 @@ async def test_a_byok_run_reads_its_providers_with_the_key(
     assert [c.api_key for c in gateway.calls] == [p["virtual_key"] for _, p, _ in runs]
 
 
+@pytest.mark.parametrize("byok", [False, True], ids=["platform", "byok"])
+async def test_an_openai_call_by_name_waits_as_by_id(
+    counted_engine: AsyncEngine, operator: dict[str, str], round_trips: RoundTripProxy, byok: bool
+) -> None:
+    """`model: "agent:<name>"`: the agent (and its BYOK providers) by name, read with the
+    key in the tenant its context names: three waits, as for an id."""
+    gateway = FakeLlmGateway()
+    async with sql_client(counted_engine, gateway) as client:
+        tenant_id, headers = await new_tenant(client, operator)
+        provider = await add_provider(client, tenant_id, headers) if byok else None
+        await add_agent(client, headers, name="triage", use_byok=byok)
+        round_trips.clear()
+        body = {"model": "agent:triage", "messages": [{"role": "user", "content": "hello"}]}
+        response = await client.post("/v1/chat/completions", json=body, headers=headers)
+    assert response.status_code == 200, response.text
+    # key + context + agent (+ providers), INSERT + COMMIT, (the call), context + UPDATE
+    assert len(round_trips.round_trips) == 3, round_trips.statements()
+    assert [c.api_key for c in gateway.calls] == [provider["virtual_key"] if provider else None]
+
+
 async def test_a_queued_run_waits_three_times(
     counted_engine: AsyncEngine,
     migrated_db: str,

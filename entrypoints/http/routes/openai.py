@@ -16,7 +16,7 @@ from litestar.params import JSONBody
 
 from application.ports.llm_stream import ChatDelta
 from application.ports.llm_types import ChatMessage, Role
-from application.use_cases.agent_models import ListAgentModels, ResolveAgentModel, agent_id_in
+from application.use_cases.agent_models import ListAgentModels, ResolveAgentModel, agent_named_by
 from application.use_cases.streamed_runs import (
     Items,
     RunEnded,
@@ -116,8 +116,8 @@ async def chat_completions(
     request: Req, data: JSONBody[oa.ChatCompletionIn]
 ) -> Response[oa.ChatCompletion]:
     conversation = _conversation(data.messages)
-    agent_id = agent_id_in(data.model)
-    async with caller_scope(request, agent_id, to_run=True) as (uow, principal, deps):
+    named = agent_named_by(data.model)
+    async with caller_scope(request, named, to_run=True) as (uow, principal, deps):
         agent = await ResolveAgentModel(uow)(principal, data.model)
         run = await start_run(uow, deps.llm, principal, agent, conversation)
     headers = {EXECUTION_HEADER: str(run.execution.id)}
