@@ -154,17 +154,19 @@ def measure(out_dir: Path) -> list[str]:
             lines += _render_c1(c1, runs)
             lines += _render_host_speed(host_speed())
             get_rows = []
+            wrk = partial(_wrk_get, server, pairs, duration, out_dir / "stream_load.log")
             for rnd in range(1, rounds + 1):
-                wrk = partial(_wrk_get, server, pairs, duration, out_dir / "stream_load.log")
                 background = Background(
                     server.base,
                     [(_run_body(a), _auth(t)) for t, a in slow],
                     conns=conc,
                     spread_s=int(slow_chunks) * float(slow_ms) / 1000,
                 )
-                alone = wrk() if rnd % 2 else None  # odd rounds: alone first
-                loaded = _with_streams(background, wrk)
-                get_rows.append((rnd, alone or wrk(), loaded, background.done, background.failed))
+                if rnd % 2:  # odd rounds: alone first
+                    alone, loaded = wrk(), _with_streams(background, wrk)
+                else:
+                    loaded, alone = _with_streams(background, wrk), wrk()
+                get_rows.append((rnd, alone, loaded, background.done, background.failed))
             lines += _render_get(get_rows, conc, f"{slow_chunks} deltas {slow_ms} ms apart")
         finally:
             server.stop()

@@ -67,7 +67,7 @@ def _providers_for_run(*agent: ColumnElement[bool]) -> Statement:
     return Statement(_LIST.where(t.c.tenant_id == tenant), reads_only=True)
 
 
-PROVIDERS_FOR_RUN = _providers_for_run(agents.c.id == bindparam("agent_id"))
+PROVIDERS_FOR_RUN = _providers_for_run(agents.c.id == bindparam("id"))  # AGENT_BY_ID's
 # By the agent's name, in the tenant of the key lookup's context (AGENT_NAMED_IN_CONTEXT).
 PROVIDERS_FOR_NAMED_RUN = _providers_for_run(
     agents.c.tenant_id == func.app_current_tenant(), agents.c.name == bindparam("name")

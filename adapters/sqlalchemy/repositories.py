@@ -14,7 +14,8 @@ from sqlalchemy.exc import IntegrityError
 
 from adapters.sqlalchemy.errors import constraint_name, domain_errors
 from adapters.sqlalchemy.executor import Executor
-from adapters.sqlalchemy.statements import Statement
+from adapters.sqlalchemy.providers import PROVIDERS_FOR_NAMED_RUN, PROVIDERS_FOR_RUN
+from adapters.sqlalchemy.statements import Bound, Statement
 from adapters.sqlalchemy.tables import agents, api_key_credentials, api_keys, tenants
 from application.ports.page import Page
 from domain.agent import Agent, AgentStatus
@@ -144,6 +145,17 @@ class SqlTenantRepository:
                 raise ProvidersRemain() from exc
             raise
         return result.rowcount > 0
+
+
+def prefetch_calls(agent: uuid.UUID | str, to_run: bool) -> list[Bound]:
+    """What the unit of work reads with the key lookup for `AgentRepository.prefetch`: the
+    agent by id, or by name in the key's tenant; for a run, its BYOK providers."""
+    params: dict[str, uuid.UUID | str]
+    if isinstance(agent, str):
+        read, providers, params = AGENT_NAMED_IN_CONTEXT, PROVIDERS_FOR_NAMED_RUN, {"name": agent}
+    else:
+        read, providers, params = AGENT_BY_ID, PROVIDERS_FOR_RUN, {"id": agent}
+    return [read.bind(params), providers.bind(params)] if to_run else [read.bind(params)]
 
 
 class SqlAgentRepository:

@@ -29,18 +29,13 @@ from adapters.sqlalchemy.idempotency import SqlIdempotencyRepository
 from adapters.sqlalchemy.mcp_servers import SqlMcpServerRepository
 from adapters.sqlalchemy.orphans import SqlOrphanRepository
 from adapters.sqlalchemy.pipeline import send_batch
-from adapters.sqlalchemy.providers import (
-    PROVIDERS_FOR_NAMED_RUN,
-    PROVIDERS_FOR_RUN,
-    SqlProviderRepository,
-)
+from adapters.sqlalchemy.providers import SqlProviderRepository
 from adapters.sqlalchemy.repositories import (
-    AGENT_BY_ID,
-    AGENT_NAMED_IN_CONTEXT,
     SqlAgentRepository,
     SqlApiKeyRepository,
     SqlTenantRepository,
     agent_from,
+    prefetch_calls,
 )
 from adapters.sqlalchemy.statements import Bound, Statement
 from adapters.sqlalchemy.ticket_systems import SqlTicketSystemRepository
@@ -65,17 +60,6 @@ def _reads_only(result: CursorResult[Any]) -> bool:
     """A plain SELECT (no WITH, where a data-modifying statement could hide) writes
     nothing: our schema has no function that writes a table when selected."""
     return result.context.statement.lstrip()[:6].upper() == "SELECT"
-
-
-def _prefetch_calls(agent: uuid.UUID | str, to_run: bool) -> list[Bound]:
-    """The agent by id, or by name in the key's tenant; for a run, its BYOK providers."""
-    if isinstance(agent, str):
-        named = {"name": agent}
-        return [AGENT_NAMED_IN_CONTEXT.bind(named)] + (
-            [PROVIDERS_FOR_NAMED_RUN.bind(named)] if to_run else []
-        )
-    by_id = [AGENT_BY_ID.bind({"id": agent})]
-    return by_id + ([PROVIDERS_FOR_RUN.bind({"agent_id": agent})] if to_run else [])
 
 
 class _HeldBackFirst:
@@ -252,7 +236,7 @@ class SqlUnitOfWork:
         calls = [_KEY_LOOKUP.bind({"key_hash": key_hash})]
         self._prefetch = None
         if prefetch is not None:
-            calls += _prefetch_calls(*prefetch)
+            calls += prefetch_calls(*prefetch)
         cursors = await self.send(*calls)
         row = await cursors[0].fetchone()
         if prefetch is not None:

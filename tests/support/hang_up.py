@@ -1,8 +1,12 @@
-"""A client that sends a request over a real socket and hangs up before any answer."""
+"""A client that sends a request over a real socket and hangs up before any answer, and
+the run it leaves behind, once stopped."""
 
 import asyncio
 import json
 from collections.abc import Callable
+
+from adapters.in_memory.store import InMemoryStore
+from domain.execution import Execution, ExecutionStatus
 
 
 async def post_then_hang_up(
@@ -25,3 +29,14 @@ async def post_then_hang_up(
     assert until(), "the server never got busy with the request"
     writer.close()
     await writer.wait_closed()
+
+
+async def the_run_once_stopped(store: InMemoryStore) -> Execution:
+    """The store's one execution, once it is no longer `running`: its end is recorded by a
+    shielded task, after the hang-up is seen."""
+    for _ in range(300):
+        [execution] = store.executions.values()
+        if execution.status is not ExecutionStatus.RUNNING:
+            return execution
+        await asyncio.sleep(0.01)
+    raise AssertionError("the run was not stopped: still running 3 s after the hang-up")

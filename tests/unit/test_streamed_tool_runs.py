@@ -18,7 +18,7 @@ from application.ports.llm_types import ChatMessage
 from application.use_cases.streamed_runs import start_run, stream_run
 from domain.execution import ExecutionStatus
 from domain.principal import Principal
-from tests.support.hang_up import post_then_hang_up
+from tests.support.hang_up import post_then_hang_up, the_run_once_stopped
 from tests.support.http_app import InMemoryApp, in_memory_app
 from tests.support.live_server import live_server
 from tests.support.mcp.fake_connector import TOOLS, FakeMcpConnector, fake_mcp_services
@@ -226,11 +226,7 @@ async def test_a_client_hanging_up_during_the_loop_stops_it_recorded_cancelled(
     token = world.headers["Authorization"].removeprefix("Bearer ")
     started = world.mcp.slow_started.is_set
     await post_then_hang_up(str(world.http.base_url), "/api/agents/execute", token, body, started)
-    for _ in range(300):  # stopped once the hang-up is seen; the record is shielded
-        [stored] = world.app.store.executions.values()
-        if stored.status is not ExecutionStatus.RUNNING:
-            break
-        await asyncio.sleep(0.01)
+    stored = await the_run_once_stopped(world.app.store)
     assert stored.status is ExecutionStatus.CANCELLED and stored.finished_at is not None
     assert [c.tool for c in stored.tool_calls] == ["add"]  # `slow` never ended
     assert world.mcp.opened == world.mcp.closed == 2  # the check, then the run
