@@ -159,8 +159,13 @@ class LiteLlmGateway:
         )
         return parsing.chat_result(response)
 
-    async def stream(self, request: ChatRequest) -> AsyncIterator[ChatStreamItem]:
-        # The body `chat` sends, streamed, with the usage in the last chunk.
+    def stream(self, request: ChatRequest) -> AsyncIterator[ChatStreamItem]:
+        # The items are read from the response straight (no generator of ours re-yields
+        # them here: each layer costs every delta of every stream), which opens it.
+        return streaming.items(partial(self._open_stream, request))
+
+    async def _open_stream(self, request: ChatRequest) -> httpx.Response:
+        """The body `chat` sends, streamed, with the usage in the last chunk."""
         body: dict[str, Any] = {
             "model": request.model,
             "messages": [{"role": m.role, "content": m.content} for m in request.messages],
@@ -172,7 +177,7 @@ class LiteLlmGateway:
             body["max_tokens"] = request.max_tokens
         what = streaming.WHAT
         bearer = request.api_key or self._master_key
-        response = await send_with_retries(  # retried only before any chunk arrived
+        return await send_with_retries(  # retried only before any chunk arrived
             partial(self._send, "POST", "/chat/completions", body, None, bearer, stream=True),
             classify=partial(map_error, what=what, chat=True, virtual_key=bool(request.api_key)),
             accept=_ok,
@@ -181,11 +186,6 @@ class LiteLlmGateway:
             policy=self._policy,
             sleep=self._sleep,
         )
-        try:
-            async for item in streaming.items(response):
-                yield item
-        finally:  # also when the consumer stops early: the proxy sees the connection close
-            await response.aclose()
 
     async def register_deployment(
         self,

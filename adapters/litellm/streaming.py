@@ -9,7 +9,7 @@ it puts the cost in the usage chunk (`usage.cost`), which is where it is read fr
 """
 
 import math
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import httpx
@@ -72,9 +72,14 @@ def _cost(raw: object, response: httpx.Response) -> float | None:
     return parsing.cost(response)
 
 
-async def items(response: httpx.Response) -> AsyncIterator[ChatStreamItem]:
+async def items(
+    open_response: Callable[[], Awaitable[httpx.Response]],
+) -> AsyncIterator[ChatStreamItem]:
     """Deltas as the proxy sends them, then the `ChatResult` (cost None when LiteLLM did
-    not say). The caller closes `response`."""
+    not say). The response is opened at the first item (its errors are raised there) and
+    closed however the items end: also when the consumer stops early, so the proxy sees
+    the connection close."""
+    response = await open_response()
     parts: list[str] = []
     model, usage, done, cost = "", None, False, None
     try:
@@ -99,6 +104,8 @@ async def items(response: httpx.Response) -> AsyncIterator[ChatStreamItem]:
     except httpx.TransportError as exc:
         message = f"the LLM gateway connection failed mid-stream ({WHAT}: {type(exc).__name__})"
         raise GatewayUnavailable(message) from None
+    finally:
+        await response.aclose()
     if not done:
         raise GatewayUnavailable(f"the LLM gateway's stream ended early ({WHAT})")
     if usage is None or not model:

@@ -6,8 +6,9 @@ from litestar import Litestar, Router
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
+from litestar.types import Message, Scope
 
-from entrypoints.http.allow import allow_from_routes
+from entrypoints.http.allow import BeforeSend, allow_from_routes
 from entrypoints.http.body import MAX_BODY_BYTES, BoundedJsonRequest
 from entrypoints.http.dependencies import HttpDependencies, require_bearer
 from entrypoints.http.errors import EXCEPTION_HANDLERS
@@ -59,12 +60,23 @@ API = Router(
 )
 
 
+def _on_response_start(*hooks: BeforeSend) -> BeforeSend:
+    """The hooks, run for a response's start only: Litestar calls a `before_send` hook for
+    every message, and a stream sends one per event, so one call that returns at once."""
+
+    async def before_send(message: Message, scope: Scope) -> None:
+        if message["type"] == "http.response.start":
+            for hook in hooks:
+                await hook(message, scope)
+
+    return before_send
+
+
 def create_app(deps: HttpDependencies) -> Litestar:
     app = Litestar(
         # Signed webhooks authenticate by signature, not bearer: outside the API router.
         route_handlers=[API, openai.OPENAI, *webhooks.ROUTES, *health.ROUTES, *metrics.ROUTES],
         exception_handlers=EXCEPTION_HANDLERS,
-        before_send=[add_request_id],
         openapi_config=OPENAPI,
         request_class=BoundedJsonRequest,
         request_max_body_size=MAX_BODY_BYTES,
@@ -73,7 +85,7 @@ def create_app(deps: HttpDependencies) -> Litestar:
         debug=False,
     )
     document_errors(app)
-    app.before_send.append(allow_from_routes(app))
+    app.before_send.append(_on_response_start(add_request_id, allow_from_routes(app)))
     app.state.deps = deps
     logging.getLogger("agentkeel").setLevel(logging.INFO)
     return app

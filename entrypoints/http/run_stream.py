@@ -5,15 +5,13 @@ the final answer after the tool loop), then `done` (the execution, as `POST
 The first event is waited for before the response starts, so a gateway that refuses the
 call outright (bad key, budget, rate limit, down) gets the same status code and body as an
 unstreamed run; a failure after that is an `error` event, and the stream ends. A client
-that hangs up while the first event is awaited stops the run (recorded `cancelled`).
+that hangs up while the first event is awaited, or later, stops the run (recorded
+`cancelled`): entrypoints/http/hang_up.py.
 """
 
-import asyncio
-import contextlib
 import uuid
 from collections.abc import AsyncIterator
 
-from litestar.exceptions import HTTPException
 from litestar.response import Stream
 from litestar.types import Receive
 from msgspec import Struct
@@ -22,6 +20,7 @@ from application.ports.llm_stream import ChatDelta
 from application.use_cases.streamed_runs import Items, RunEnded
 from domain.execution import ExecutionStatus
 from entrypoints.http.errors import gateway_status
+from entrypoints.http.hang_up import HangUp
 from entrypoints.http.schemas.executions import executed
 from entrypoints.http.sse import event, sse_response
 
@@ -63,43 +62,26 @@ async def _events(first: ChatDelta | RunEnded, items: Items) -> AsyncIterator[by
         yield _encode(item)
 
 
-class ClientGone(HTTPException):
-    """The client hung up before the response started: nobody reads this answer, but the
-    access log and the metrics do (499: nginx's "client closed request")."""
-
-    status_code = 499
-    detail = "The client closed the connection before the first event"
-
-
-async def _hang_up(receive: Receive) -> None:
-    while (await receive())["type"] != "http.disconnect":
-        pass  # the body is read already: nothing else should come
-
-
-async def first_item(items: Items, receive: Receive) -> ChatDelta | RunEnded:
+async def first_item(items: Items, hang_up: HangUp) -> ChatDelta | RunEnded:
     """Raises the gateway's error when it failed before the first delta (recorded).
 
     Until the response starts, the streaming response does not watch the connection and
     uvicorn cancels nothing, so a client that gives up on a slow first delta or a long
-    tool loop would leave the run going: watched here, its hang-up stops the run, which
-    is then recorded `cancelled` (application/use_cases/streamed_runs.py)."""
-    first = asyncio.ensure_future(anext(items))
-    gone = asyncio.ensure_future(_hang_up(receive))
+    tool loop would leave the run going: under `hang_up`'s guard, its hang-up stops the
+    run, which is then recorded `cancelled` (application/use_cases/streamed_runs.py),
+    and `ClientGone` is raised. The watch goes on into the response, or stops here."""
     try:
-        await asyncio.wait((first, gone), return_when=asyncio.FIRST_COMPLETED)
-    finally:  # also when this request's own task is cancelled
-        gone.cancel()
-        if not first.done():
-            first.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await first
-    if first.cancelled():
-        raise ClientGone()
-    item = first.result()
+        with hang_up.guard():
+            item = await anext(items)
+    except BaseException:
+        hang_up.stop()
+        raise
     if isinstance(item, RunEnded) and item.failure is not None:
+        hang_up.stop()
         raise item.failure
     return item
 
 
 async def run_event_stream(items: Items, receive: Receive) -> Stream:
-    return sse_response(_events(await first_item(items, receive), items))
+    hang_up = HangUp(receive)
+    return sse_response(_events(await first_item(items, hang_up), items), hang_up=hang_up)

@@ -27,6 +27,7 @@ from application.use_cases.streamed_runs import (
 from domain.execution import Execution
 from entrypoints.http.dependencies import caller_scope, require_bearer
 from entrypoints.http.errors import gateway_status
+from entrypoints.http.hang_up import HangUp
 from entrypoints.http.openai_errors import OPENAI_EXCEPTION_HANDLERS, error_body
 from entrypoints.http.openapi import errors
 from entrypoints.http.run_stream import first_item
@@ -123,10 +124,11 @@ async def chat_completions(
     headers = {EXECUTION_HEADER: str(run.execution.id)}
     if data.stream:
         items = stream_run(deps.llm, run)
-        first = await first_item(items, request.receive)
+        hang_up = HangUp(request.receive)
+        first = await first_item(items, hang_up)
         include = bool(data.stream_options and data.stream_options.include_usage)
         body = _chunks(first, items, run.execution, data.model, include)
-        return sse_response(body, headers)  # type: ignore[return-value]
+        return sse_response(body, headers, hang_up)  # type: ignore[return-value]
     execution = await complete_run(deps.llm, run)
     message = oa.AssistantMessage("assistant", execution.output or "")
     completion = oa.ChatCompletion(
