@@ -10,11 +10,17 @@ from domain.execution import Execution, ExecutionStatus
 
 
 async def post_then_hang_up(
-    base_url: str, path: str, token: str, body: object, until: Callable[[], bool]
+    base_url: str,
+    path: str,
+    token: str,
+    body: object,
+    until: Callable[[], bool],
+    read_until: bytes = b"",
 ) -> None:
-    """POSTs `body` as JSON, waits until `until()` (the server is busy with it), closes."""
+    """POSTs `body` as JSON, waits until `until()` (the server is busy with it) and, with
+    `read_until`, until the answer so far holds it; closes."""
     host, port = base_url.removeprefix("http://").split(":")
-    _, writer = await asyncio.open_connection(host, int(port))
+    reader, writer = await asyncio.open_connection(host, int(port))
     payload = json.dumps(body).encode()
     writer.write(
         f"POST {path} HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {token}\r\n"
@@ -27,6 +33,11 @@ async def post_then_hang_up(
             break
         await asyncio.sleep(0.01)
     assert until(), "the server never got busy with the request"
+    answer = b""
+    while read_until not in answer:
+        piece = await asyncio.wait_for(reader.read(65536), timeout=5)
+        assert piece, f"the server ended the answer before {read_until!r}: {answer!r}"
+        answer += piece
     writer.close()
     await writer.wait_closed()
 

@@ -1,7 +1,7 @@
-"""A client that hangs up before a streamed run's first delta (the gateway slow to answer):
-the run is stopped and recorded `cancelled`, on real uvicorn over a real socket, for
-`POST /api/agents/execute` and `POST /v1/chat/completions`. Before the response starts,
-uvicorn cancels nothing: only the hang-up watch in entrypoints/http/run_stream.py stops it."""
+"""A client that hangs up on a streamed run, before its first delta (the gateway slow to
+answer) or after it: the run is stopped and recorded `cancelled`, on real uvicorn over a
+real socket, for `POST /api/agents/execute` and `POST /v1/chat/completions`. Uvicorn
+cancels nothing: only the hang-up watch (entrypoints/http/hang_up.py) stops the run."""
 
 import asyncio
 from collections.abc import AsyncIterator
@@ -56,6 +56,24 @@ async def test_hanging_up_before_the_first_delta_records_the_run_cancelled(
     assert execution.status is ExecutionStatus.CANCELLED
     assert execution.output == ""
     assert execution.finished_at is not None
+    assert not gate.is_set()
+
+
+@pytest.mark.parametrize(
+    ("path", "marker"),
+    [("/api/agents/execute", b"event: delta"), ("/v1/chat/completions", b'"content":"echo: "')],
+    ids=["execute", "v1"],
+)
+async def test_hanging_up_after_the_first_delta_records_cancelled_with_it(
+    world: World, path: str, marker: bytes
+) -> None:
+    gate = asyncio.Event()  # never set: the stream holds after its first delta
+    world.app.gateway.stream_gate = gate
+    calls, body = world.app.gateway.calls, _streamed_body(path, world.agent_id)
+    await post_then_hang_up(world.url, path, world.token, body, lambda: bool(calls), marker)
+    execution = await the_run_once_stopped(world.app.store)
+    assert execution.status is ExecutionStatus.CANCELLED
+    assert execution.output == "echo: "  # the first delta, which the client had
     assert not gate.is_set()
 
 
