@@ -21,7 +21,7 @@ from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.sql.expression import Executable
 
-from adapters.sqlalchemy.checkout import Gate, check_in, check_out
+from adapters.sqlalchemy.checkout import Gate, check_in, check_out, driver_of
 from adapters.sqlalchemy.deliveries import SqlDeliveryRepository
 from adapters.sqlalchemy.executions import SqlExecutionRepository
 from adapters.sqlalchemy.executor import Executor
@@ -122,8 +122,7 @@ class SqlUnitOfWork:
         conn, self._gate = await check_out(self._engine)
         self._conn = conn
         try:
-            raw = await conn.get_raw_connection()
-            self._driver = raw.driver_connection
+            self._driver = await driver_of(conn)
             assert self._driver is not None
         except BaseException:
             await self._release(commit=False)

@@ -1,4 +1,5 @@
-"""Pooled connections go to callers in the order they asked (adapters/sqlalchemy/checkout.py)."""
+"""Pooled connections go to callers in the order they asked, and their driver connection is
+read without a greenlet (adapters/sqlalchemy/checkout.py)."""
 
 import asyncio
 from collections.abc import AsyncIterator
@@ -7,7 +8,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.sqlalchemy import checkout
-from adapters.sqlalchemy.checkout import check_in, check_out
+from adapters.sqlalchemy.checkout import check_in, check_out, driver_of
 from adapters.sqlalchemy.engine import create_runtime_engine
 
 pytestmark = pytest.mark.postgres
@@ -52,3 +53,18 @@ async def test_without_the_gate_the_pool_lets_it_jump_the_line(
     """Why the gate exists: SQLAlchemy's async pool alone serves the latecomer first."""
     monkeypatch.setattr(checkout, "_gate", lambda engine: None)
     assert (await _turns(one_connection))[1] == "A again"
+
+
+async def test_the_driver_is_the_checked_out_ones_and_an_invalidated_one_is_replaced(
+    one_connection: AsyncEngine,
+) -> None:
+    conn, gate = await check_out(one_connection)
+    try:
+        driver = await driver_of(conn)  # read straight, no greenlet
+        assert driver is (await conn.get_raw_connection()).driver_connection
+        await conn.invalidate()  # as after a connection error: SQLAlchemy reconnects
+        fresh = await driver_of(conn)
+        assert fresh is not driver and not fresh.closed
+        assert await (await fresh.execute("SELECT 1")).fetchone() == (1,)
+    finally:
+        await check_in(conn, gate)
