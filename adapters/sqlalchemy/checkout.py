@@ -47,9 +47,14 @@ async def check_out(engine: AsyncEngine) -> tuple[AsyncConnection, Gate | None]:
         raise
 
 
-async def check_in(conn: AsyncConnection, gate: Gate | None) -> None:
+async def check_in(conn: AsyncConnection, gate: Gate | None, *, reusable: bool = True) -> None:
+    """`reusable` False: the connection is invalidated (closed, never handed out again)."""
     try:
-        await conn.close()
+        try:
+            if not reusable:
+                await conn.invalidate()
+        finally:
+            await conn.close()
     finally:
         if gate is not None:
             gate.release()

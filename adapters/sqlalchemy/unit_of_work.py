@@ -175,12 +175,11 @@ class SqlUnitOfWork:
             else:
                 await driver.rollback()
         finally:
-            if driver is not None and driver.info.transaction_status != TransactionStatus.IDLE:
-                # The commit or rollback failed (a broken connection): the pool, which
-                # resets nothing itself (adapters/sqlalchemy/engine.py), must not hand
-                # it out again.
-                await conn.invalidate()
-            await check_in(conn, gate)
+            # Not idle: the commit or rollback failed (a broken connection). The pool,
+            # which resets nothing itself (adapters/sqlalchemy/engine.py), must not hand
+            # it out again.
+            idle = driver is None or driver.info.transaction_status == TransactionStatus.IDLE
+            await check_in(conn, gate, reusable=idle)
 
     @property
     def connection(self) -> Executor:
