@@ -158,6 +158,11 @@ def prefetch_calls(agent: uuid.UUID | str, to_run: bool) -> list[Bound]:
     return [read.bind(params), providers.bind(params)] if to_run else [read.bind(params)]
 
 
+def _may_name_an_agent(name: str) -> bool:
+    """No text value holds a NUL (and psycopg would refuse to send one)."""
+    return "\x00" not in name
+
+
 class SqlAgentRepository:
     def __init__(self, conn: Executor, prefetch: Callable[[uuid.UUID | str, bool], None]) -> None:
         self._conn = conn
@@ -165,7 +170,7 @@ class SqlAgentRepository:
         self._prefetch = prefetch  # the unit of work reads it with its key lookup
 
     def prefetch(self, agent: uuid.UUID | str, *, to_run: bool = False) -> None:
-        if not (isinstance(agent, str) and "\x00" in agent):  # no agent has such a name
+        if not isinstance(agent, str) or _may_name_an_agent(agent):
             self._prefetch(agent, to_run)
 
     def read_ahead(self, agent: Agent) -> None:
@@ -186,8 +191,8 @@ class SqlAgentRepository:
         return None if row is None else agent_from(row._asdict())
 
     async def by_name(self, tenant_id: uuid.UUID, name: str) -> Agent | None:
-        if "\x00" in name:
-            return None  # no text value holds a NUL (and psycopg would refuse to send it)
+        if not _may_name_an_agent(name):
+            return None
         read = next(
             (a for a in self._read_ahead.values() if (a.tenant_id, a.name) == (tenant_id, name)),
             None,

@@ -55,15 +55,11 @@ class HangUp:
         try:
             yield
         except asyncio.CancelledError:
-            if not self._take_cancel(task):
-                raise  # someone else's cancellation (a shutdown): it goes on
-            raise ClientGone() from None
-        except BaseException:
-            self._take_cancel(task)
-            raise
-        else:
-            self._take_cancel(task)
+            if self._take_cancel(task):
+                raise ClientGone() from None
+            raise  # someone else's cancellation (a shutdown): it goes on
         finally:
+            self._take_cancel(task)  # if the guarded code turned it into something else
             self._guarded = None
 
     def _take_cancel(self, task: "asyncio.Task[Any]") -> bool:

@@ -73,12 +73,11 @@ async def first_item(items: Items, hang_up: HangUp) -> ChatDelta | RunEnded:
     try:
         with hang_up.guard():
             item = await anext(items)
+        if isinstance(item, RunEnded) and item.failure is not None:
+            raise item.failure
     except BaseException:
         hang_up.stop()
         raise
-    if isinstance(item, RunEnded) and item.failure is not None:
-        hang_up.stop()
-        raise item.failure
     return item
 
 
