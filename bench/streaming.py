@@ -18,11 +18,9 @@ Alone: `.venv/bin/python -m bench.streaming` (or BENCH_ONLY=stream ... -m bench.
 """
 
 import asyncio
-import contextlib
 import json
 import os
 import secrets
-import statistics
 import subprocess
 import sys
 import time
@@ -35,8 +33,9 @@ import psycopg
 
 from bench import prereq, service
 from bench.common import OUT, env_str, git_commit, loadavg, log, parse_result_line, which
-from bench.cpu import host_speed, ticks, tree
+from bench.cpu import host_speed, machine, ticks, tree
 from bench.exec_setup import INPUT, GatewayServer, Mock, upstream_body
+from bench.report_stream import StreamCost, render_c1, render_get, render_host_speed
 from bench.seed import PROMPT, api_post
 from bench.stream_clients import Background, Timed, timed_stream
 
@@ -93,18 +92,9 @@ async def _c1(mock: str, base: str, master: str, fast: list, runs: int) -> dict:
     return results
 
 
-def _pct(values: list[float], q: int) -> float:
-    if not values:
-        return float("nan")
-    return (
-        statistics.quantiles(values, n=100, method="inclusive")[q - 1]
-        if len(values) > 1
-        else values[0]
-    )
-
-
 def _wrk_get(server: GatewayServer, pairs: Path, duration: int, logfile: Path) -> dict[str, str]:
-    """wrk's RESULT fields, plus `svc_cpu`: the service's CPU, % of one core."""
+    """wrk's RESULT fields, plus `svc_cpu`: the service's CPU, % of one core, and `busy`:
+    the whole machine's, % of all cores."""
     base = server.base
     wrk = which("wrk")
     if wrk is None:
@@ -112,16 +102,19 @@ def _wrk_get(server: GatewayServer, pairs: Path, duration: int, logfile: Path) -
     env = {**os.environ, "PAIRS_FILE": str(pairs)}
     cmd = [wrk, "-t1", "-c32", "--timeout", "10s", "-s", str(GET_LUA), base]
     subprocess.run([*cmd, "-d2s"], env=env, capture_output=True, check=False)
-    c0, t0 = ticks(tree(server.pid)), time.monotonic()
+    c0, t0, m0 = ticks(tree(server.pid)), time.monotonic(), machine()
     proc = subprocess.run(
         [*cmd, f"-d{duration}s"], env=env, capture_output=True, text=True, check=False
     )
     hz = os.sysconf("SC_CLK_TCK")
     cpu = 100 * (ticks(tree(server.pid)) - c0) / hz / (time.monotonic() - t0)
+    m1 = machine()
+    busy = 100 * (m1[0] - m0[0]) / max(m1[1] - m0[1], 1)
     with logfile.open("a") as out:
         out.write(proc.stdout + proc.stderr + "\n")
     line = next((ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT")), "")
-    return {**(parse_result_line(line) if line else {}), "svc_cpu": f"{cpu:.0f}"}
+    fields = parse_result_line(line) if line else {}
+    return {**fields, "svc_cpu": f"{cpu:.0f}", "busy": f"{busy:.0f}"}
 
 
 def measure(out_dir: Path) -> list[str]:
@@ -151,28 +144,45 @@ def measure(out_dir: Path) -> list[str]:
             with psycopg.connect(url, autocommit=True) as conn:
                 conn.execute("VACUUM ANALYZE")
             c1 = asyncio.run(_c1(mock.base, server.base, master, fast, runs))
-            lines += _render_c1(c1, runs)
-            lines += _render_host_speed(host_speed())
+            lines += render_c1(c1, runs)
+            lines += render_host_speed(host_speed())
             get_rows = []
             wrk = partial(_wrk_get, server, pairs, duration, out_dir / "stream_load.log")
+            streams = partial(
+                Background,
+                server.base,
+                [(_run_body(a), _auth(t)) for t, a in slow],
+                conns=conc,
+                spread_s=int(slow_chunks) * float(slow_ms) / 1000,
+            )
+            cost = _stream_cost(server.pid, streams(), duration)
             for rnd in range(1, rounds + 1):
-                background = Background(
-                    server.base,
-                    [(_run_body(a), _auth(t)) for t, a in slow],
-                    conns=conc,
-                    spread_s=int(slow_chunks) * float(slow_ms) / 1000,
-                )
+                background = streams()
                 if rnd % 2:  # odd rounds: alone first
                     alone, loaded = wrk(), _with_streams(background, wrk)
                 else:
                     loaded, alone = _with_streams(background, wrk), wrk()
                 get_rows.append((rnd, alone, loaded, background.done, background.failed))
-            lines += _render_get(get_rows, conc, f"{slow_chunks} deltas {slow_ms} ms apart")
+            profile = f"{slow_chunks} deltas {slow_ms} ms apart"
+            lines += render_get(get_rows, conc, profile, cost)
         finally:
             server.stop()
     finally:
         mock.stop()
     return lines
+
+
+def _stream_cost(pid: int, background: Background, seconds: float) -> StreamCost:
+    """The service's CPU per streamed run, the streams alone, all of them open."""
+    background.start()
+    time.sleep(background.spread_s)
+    done, c0, t0 = background.done, ticks(tree(pid)), time.monotonic()
+    time.sleep(seconds)
+    runs, c1, t1 = background.done - done, ticks(tree(pid)), time.monotonic()
+    background.stop()
+    if background.error is not None:
+        raise SystemExit(f"the streaming client stopped: {background.error}")
+    return StreamCost(t1 - t0, runs, (c1 - c0) / os.sysconf("SC_CLK_TCK"))
 
 
 def _with_streams(background: Background, wrk: Callable[[], dict[str, str]]) -> dict[str, str]:
@@ -183,91 +193,6 @@ def _with_streams(background: Background, wrk: Callable[[], dict[str, str]]) -> 
     if background.error is not None:
         raise SystemExit(f"the streaming client stopped: {background.error}")
     return loaded
-
-
-def _render_host_speed(counts: list[int]) -> list[str]:
-    low, mid, high = min(counts), statistics.median(counts), max(counts)
-    return [
-        "",
-        f"host speed, idle machine, one core, {len(counts)} slices of 0.5 s (loops of fixed "
-        f"work): min {low}, median {mid:.0f}, max {high} (max/min x{high / max(low, 1):.2f})",
-    ]
-
-
-def _render_c1(c1: dict[str, list[Timed]], runs: int) -> list[str]:
-    out = [
-        "== streaming, c=1: mock upstream streams 20 deltas 10 ms apart; lag = arrival - "
-        f"upstream send time (CLOCK_MONOTONIC); {runs} runs each, alternating",
-        f"{'measure':<16} {'ok':>4} {'ttfb_p50':>9} {'ttfb_p99':>9} {'first_p50':>10} "
-        f"{'first_p99':>10} {'chunk_p50':>10} {'chunk_p99':>10}",
-    ]
-    stats = {}
-    for name, timed in c1.items():
-        ok = [t for t in timed if t.ok]
-        ttfb, first = [t.ttfb_ms for t in ok], [t.first_ms for t in ok]
-        chunks = [lag for t in ok for lag in t.chunk_ms]
-        row = (
-            _pct(ttfb, 50),
-            _pct(ttfb, 99),
-            _pct(first, 50),
-            _pct(first, 99),
-            _pct(chunks, 50),
-            _pct(chunks, 99),
-        )
-        stats[name] = row
-        out.append(f"{name:<16} {len(ok):>4} " + " ".join(f"{v:>9.3f} " for v in row))
-    up, ak = stats["upstream-alone"], stats["execute-stream"]
-    added = [a - u for a, u in zip(ak, up, strict=True)]
-    out.append(f"{'added':<16} {'':>4} " + " ".join(f"{v:>9.3f} " for v in added))
-    verdict = "met" if ak[2] < 3.0 else "MISSED"
-    out.append(
-        f"target: first byte within 3 ms of the upstream's first chunk at c=1: execute-stream "
-        f"first_p50 = {ak[2]:.3f} ms ({verdict}); added per chunk p50 = {added[4]:.3f} ms, "
-        f"p99 = {added[5]:.3f} ms; ttfb includes the run's database round trips"
-    )
-    return out
-
-
-def _render_get(rows: list, conc: int, profile: str) -> list[str]:  # type: ignore[type-arg]
-    out = [
-        "",
-        f"== GET /api/agents/{{id}} (wrk -t1 -c32), alone and with {conc} streamed runs "
-        f"going ({profile} each)",
-        f"{'round':<6} {'load':<14} {'rps':>9} {'p50_ms':>8} {'p99_ms':>8} {'errors':>6} "
-        f"{'streams_ok':>10} {'failed':>6} {'svc_cpu':>7}",
-    ]
-    ratios = []
-    for rnd, alone, loaded, done, failed in rows:
-        for label, v, extra in (
-            ("alone", alone, ("", "")),
-            (f"+{conc} streams", loaded, (str(done), str(failed))),
-        ):
-            errors = int(v.get("non2xx", "0")) + int(v.get("sock_errors", "0"))
-            out.append(
-                f"{rnd:<6} {label:<14} {float(v.get('rps', 'nan')):>9.1f} "
-                f"{float(v.get('p50_ms', 'nan')):>8.3f} {float(v.get('p99_ms', 'nan')):>8.3f} "
-                f"{errors:>6} {extra[0]:>10} {extra[1]:>6} {v.get('svc_cpu', '?'):>6}%"
-            )
-        with contextlib.suppress(KeyError, ValueError, ZeroDivisionError):
-            ratios.append(
-                (
-                    float(loaded["rps"]) / float(alone["rps"]),
-                    float(loaded["p99_ms"]) / float(alone["p99_ms"]),
-                )
-            )
-    for (rps, p99), (rnd, *_) in zip(ratios, rows, strict=False):
-        order = "alone first" if rnd % 2 else "streams first"
-        out.append(f"round {rnd} ({order}): with streams / alone: rps x{rps:.3f}, p99 x{p99:.3f}")
-    if ratios:
-        rps = statistics.median(r for r, _ in ratios)
-        p99 = statistics.median(p for _, p in ratios)
-        verdict = "met" if rps >= 0.9 and p99 <= 1.1 else "MISSED"
-        low, high = min(r for r, _ in ratios), max(r for r, _ in ratios)
-        out.append(
-            f"median of {len(ratios)} rounds: rps x{rps:.3f} (rounds x{low:.3f} to "
-            f"x{high:.3f}), p99 x{p99:.3f} (target: within 10%: {verdict})"
-        )
-    return out
 
 
 def main() -> int:

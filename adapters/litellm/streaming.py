@@ -80,6 +80,9 @@ async def items(
     closed however the items end: also when the consumer stops early, so the proxy sees
     the connection close."""
     response = await open_response()
+    # An event stream is always UTF-8 (WHATWG HTML, "Parsing an event stream"), whatever
+    # its Content-Type says: set, httpx skips parsing the header's charset for each run.
+    response.encoding = "utf-8"
     parts: list[str] = []
     model, usage, done, cost = "", None, False, None
     try:

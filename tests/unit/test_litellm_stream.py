@@ -186,3 +186,25 @@ async def test_a_non_event_stream_answer_is_malformed(
     proxy.post("/chat/completions").mock(return_value=httpx.Response(200, json={"ok": 1}))
     with pytest.raises(GatewayError, match="malformed"):
         await _all(gateway, _ask())
+
+
+async def test_an_event_stream_is_read_as_utf8_whatever_charset_it_names(
+    proxy: respx.MockRouter, gateway: LiteLlmGateway
+) -> None:
+    # WHATWG HTML: event streams are always decoded as UTF-8; a proxy that labels one
+    # latin-1 must not turn "café ✓" into mojibake.
+    escaped = bodies.stream(["café ", "✓"], "gpt-4o-mini", 9, None).text
+    raw = "".join(  # the same events with the characters as UTF-8 bytes, not \u escapes
+        f"data: {json.dumps(json.loads(data), ensure_ascii=False)}\n\n"
+        if (data := line.removeprefix("data: ")) != "[DONE]"
+        else "data: [DONE]\n\n"
+        for line in escaped.split("\n\n")
+        if line
+    )
+    headers = {"content-type": "text/event-stream; charset=iso-8859-1"}
+    answer = httpx.Response(200, content=raw.encode(), headers=headers)
+    assert "é".encode() in answer.content
+    proxy.post("/chat/completions").mock(return_value=answer)
+    items = await _all(gateway, _ask())
+    assert items[:2] == [ChatDelta("café "), ChatDelta("✓")]
+    assert isinstance(items[-1], ChatResult) and items[-1].content == "café ✓"

@@ -1,0 +1,151 @@
+"""The streaming section's tables (bench/streaming.py): c=1 latencies, the machine's own
+speed, and GET alone and with streamed runs going, with what those runs cost the service.
+Targets are printed as text, never asserted."""
+
+import contextlib
+import statistics
+from dataclasses import dataclass
+
+from bench.stream_clients import Timed
+
+
+@dataclass(frozen=True, slots=True)
+class StreamCost:
+    """The service's CPU per streamed run with no other load (the background streams
+    alone): what the runs take out of one service process's core."""
+
+    seconds: float
+    runs: int
+    svc_cpu_s: float
+
+    @property
+    def runs_per_s(self) -> float:
+        return self.runs / self.seconds
+
+    @property
+    def ms_per_run(self) -> float:
+        return 1000 * self.svc_cpu_s / max(self.runs, 1)
+
+
+def _pct(values: list[float], q: int) -> float:
+    if not values:
+        return float("nan")
+    return (
+        statistics.quantiles(values, n=100, method="inclusive")[q - 1]
+        if len(values) > 1
+        else values[0]
+    )
+
+
+def render_host_speed(counts: list[int]) -> list[str]:
+    low, mid, high = min(counts), statistics.median(counts), max(counts)
+    return [
+        "",
+        f"host speed, idle machine, one core, {len(counts)} slices of 0.5 s (loops of fixed "
+        f"work): min {low}, median {mid:.0f}, max {high} (max/min x{high / max(low, 1):.2f})",
+    ]
+
+
+def render_c1(c1: dict[str, list[Timed]], runs: int) -> list[str]:
+    out = [
+        "== streaming, c=1: mock upstream streams 20 deltas 10 ms apart; lag = arrival - "
+        f"upstream send time (CLOCK_MONOTONIC); {runs} runs each, alternating",
+        f"{'measure':<16} {'ok':>4} {'ttfb_p50':>9} {'ttfb_p99':>9} {'first_p50':>10} "
+        f"{'first_p99':>10} {'chunk_p50':>10} {'chunk_p99':>10}",
+    ]
+    stats = {}
+    for name, timed in c1.items():
+        ok = [t for t in timed if t.ok]
+        ttfb, first = [t.ttfb_ms for t in ok], [t.first_ms for t in ok]
+        chunks = [lag for t in ok for lag in t.chunk_ms]
+        row = (
+            _pct(ttfb, 50),
+            _pct(ttfb, 99),
+            _pct(first, 50),
+            _pct(first, 99),
+            _pct(chunks, 50),
+            _pct(chunks, 99),
+        )
+        stats[name] = row
+        out.append(f"{name:<16} {len(ok):>4} " + " ".join(f"{v:>9.3f} " for v in row))
+    up, ak = stats["upstream-alone"], stats["execute-stream"]
+    added = [a - u for a, u in zip(ak, up, strict=True)]
+    out.append(f"{'added':<16} {'':>4} " + " ".join(f"{v:>9.3f} " for v in added))
+    verdict = "met" if ak[2] < 3.0 else "MISSED"
+    out.append(
+        f"target: first byte within 3 ms of the upstream's first chunk at c=1: execute-stream "
+        f"first_p50 = {ak[2]:.3f} ms ({verdict}); added per chunk p50 = {added[4]:.3f} ms, "
+        f"p99 = {added[5]:.3f} ms; ttfb includes the run's database round trips"
+    )
+    return out
+
+
+def render_get(
+    rows: list,  # type: ignore[type-arg]
+    conc: int,
+    profile: str,
+    cost: StreamCost,
+) -> list[str]:
+    """`busy`: the whole machine, % of all its cores."""
+    out = [
+        "",
+        f"== GET /api/agents/{{id}} (wrk -t1 -c32), alone and with {conc} streamed runs "
+        f"going ({profile} each)",
+        f"{'round':<6} {'load':<14} {'rps':>9} {'p50_ms':>8} {'p99_ms':>8} {'errors':>6} "
+        f"{'streams_ok':>10} {'failed':>6} {'svc_cpu':>7} {'busy':>5}",
+    ]
+    ratios = []
+    for rnd, alone, loaded, done, failed in rows:
+        for label, v, extra in (
+            ("alone", alone, ("", "")),
+            (f"+{conc} streams", loaded, (str(done), str(failed))),
+        ):
+            errors = int(v.get("non2xx", "0")) + int(v.get("sock_errors", "0"))
+            out.append(
+                f"{rnd:<6} {label:<14} {float(v.get('rps', 'nan')):>9.1f} "
+                f"{float(v.get('p50_ms', 'nan')):>8.3f} {float(v.get('p99_ms', 'nan')):>8.3f} "
+                f"{errors:>6} {extra[0]:>10} {extra[1]:>6} {v.get('svc_cpu', '?'):>6}% "
+                f"{v.get('busy', '?'):>4}%"
+            )
+        with contextlib.suppress(KeyError, ValueError, ZeroDivisionError):
+            ratios.append(
+                (
+                    float(loaded["rps"]) / float(alone["rps"]),
+                    float(loaded["p99_ms"]) / float(alone["p99_ms"]),
+                )
+            )
+    for (rps, p99), (rnd, *_) in zip(ratios, rows, strict=False):
+        order = "alone first" if rnd % 2 else "streams first"
+        out.append(f"round {rnd} ({order}): with streams / alone: rps x{rps:.3f}, p99 x{p99:.3f}")
+    if ratios:
+        rps = statistics.median(r for r, _ in ratios)
+        p99 = statistics.median(p for _, p in ratios)
+        verdict = "met" if rps >= 0.9 and p99 <= 1.1 else "MISSED"
+        low, high = min(r for r, _ in ratios), max(r for r, _ in ratios)
+        out.append(
+            f"median of {len(ratios)} rounds: rps x{rps:.3f} (rounds x{low:.3f} to "
+            f"x{high:.3f}), p99 x{p99:.3f} (target: within 10%: {verdict})"
+        )
+    return out + _render_cost(cost, [alone for _, alone, *_ in rows])
+
+
+def _render_cost(cost: StreamCost, alone: list[dict[str, str]]) -> list[str]:
+    """What the streamed runs cost against the 10% budget: one service process serves
+    both loads, so at full GET load the runs' CPU comes out of GET's (the machine's other
+    core, shared by wrk and PostgreSQL, is not all busy: `busy` alone)."""
+    per_get = [
+        10 * float(v["svc_cpu"]) / float(v["rps"])  # ms of CPU per GET (svc_cpu: % of 1 s)
+        for v in alone
+        if float(v.get("rps", 0) or 0) > 0 and "svc_cpu" in v
+    ]
+    share = cost.runs_per_s * cost.ms_per_run / 10  # % of one core
+    budget = 100 / max(cost.runs_per_s, 1e-9)  # ms per run that is 10% of one core
+    line = (
+        f"streamed runs alone ({cost.seconds:.0f} s, no GET load): {cost.runs_per_s:.1f} "
+        f"runs/s, service {cost.ms_per_run:.2f} ms CPU per run = {share:.1f}% of one core; "
+        f"within 10% needs at most {budget:.2f} ms per run at this rate"
+    )
+    if per_get:
+        ms = statistics.median(per_get)
+        line += f" (a GET alone: {ms:.3f} ms, so a run costs {cost.ms_per_run / ms:.1f} GETs)"
+    return [line]
