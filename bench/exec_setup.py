@@ -5,6 +5,7 @@ that must pass before any load (bench/execute.py drives them)."""
 import json
 import secrets
 import subprocess
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -81,13 +82,15 @@ class Mock:
 class GatewayServer(service.Server):
     """`agentkeel serve` as bench/service.py starts it, plus the LiteLLM settings."""
 
-    def __init__(self, url: str, logfile: Path, extra_env: dict[str, str]) -> None:
+    def __init__(
+        self, url: str, logfile: Path, extra_env: dict[str, str], args: Sequence[str] = ()
+    ) -> None:
         self.port = service.free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self._log = logfile.open("w")
         env = {**service.service_env(url), **extra_env}
         self.proc = subprocess.Popen(
-            [agentkeel_bin(), "serve", "--host", "127.0.0.1", "--port", str(self.port)],
+            [agentkeel_bin(), "serve", "--host", "127.0.0.1", "--port", str(self.port), *args],
             env=env,
             stdout=self._log,
             stderr=subprocess.STDOUT,

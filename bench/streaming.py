@@ -25,6 +25,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
@@ -117,11 +118,43 @@ def _wrk_get(server: GatewayServer, pairs: Path, duration: int, logfile: Path) -
     return {**fields, "svc_cpu": f"{cpu:.0f}", "busy": f"{busy:.0f}"}
 
 
+@dataclass(frozen=True, slots=True)
+class GetRounds:
+    """GET alone and with the slow streamed runs going, `rounds` times each way."""
+
+    pairs: Path  # wrk's (tenant key, agent id) lines
+    slow: list[tuple[str, str]]  # (tenant key, agent id) of the slow-streaming agents
+    conc: int
+    duration: int
+    rounds: int
+    spread_s: float  # one slow run's length
+    profile: str
+    log: Path
+
+    def measure(self, server: GatewayServer, workers: int) -> list[str]:
+        wrk = partial(_wrk_get, server, self.pairs, self.duration, self.log)
+        streams = partial(
+            Background,
+            server.base,
+            [(_run_body(a), _auth(t)) for t, a in self.slow],
+            conns=self.conc,
+            spread_s=self.spread_s,
+        )
+        cost = _stream_cost(server.pid, streams(), self.duration)
+        rows = []
+        for rnd in range(1, self.rounds + 1):
+            background = streams()
+            if rnd % 2:  # odd rounds: alone first
+                alone, loaded = wrk(), _with_streams(background, wrk)
+            else:
+                loaded, alone = _with_streams(background, wrk), wrk()
+            rows.append((rnd, alone, loaded, background.done, background.failed))
+        return render_get(rows, self.conc, self.profile, cost, workers)
+
+
 def measure(out_dir: Path) -> list[str]:
     runs = int(env_str("BENCH_STREAM_RUNS", "200"))
-    conc = int(env_str("BENCH_STREAM_CONCURRENCY", "100"))
-    duration = int(env_str("BENCH_STREAM_GET_DURATION", "8"))
-    rounds = int(env_str("BENCH_STREAM_ROUNDS", "8"))
+    workers = [int(n) for n in env_str("BENCH_STREAM_WORKERS", "1 2").split()]
     master = "sk-bench-master-" + secrets.token_hex(12)
     url = service.recreate_database(STREAM_DB)
     operator = service.operator_key(url)
@@ -129,13 +162,10 @@ def measure(out_dir: Path) -> list[str]:
     slow_ms = env_str("BENCH_STREAM_SLOW_INTERVAL_MS", "250")
     args = ("--slow-chunks", slow_chunks, "--slow-interval-ms", slow_ms)
     mock = Mock(master, out_dir / "stream_mock.log", args)
+    gateway_env = {"AGENTKEEL_LITELLM_URL": mock.base, "AGENTKEEL_LITELLM_MASTER_KEY": master}
     lines: list[str] = []
     try:
-        server = GatewayServer(
-            url,
-            out_dir / "stream_server.log",
-            {"AGENTKEEL_LITELLM_URL": mock.base, "AGENTKEEL_LITELLM_MASTER_KEY": master},
-        )
+        server = GatewayServer(url, out_dir / "stream_server.log", gateway_env)
         try:
             server.wait_ready()
             fast, slow = asyncio.run(_seed(server.base, operator))
@@ -146,27 +176,26 @@ def measure(out_dir: Path) -> list[str]:
             c1 = asyncio.run(_c1(mock.base, server.base, master, fast, runs))
             lines += render_c1(c1, runs)
             lines += render_host_speed(host_speed())
-            get_rows = []
-            wrk = partial(_wrk_get, server, pairs, duration, out_dir / "stream_load.log")
-            streams = partial(
-                Background,
-                server.base,
-                [(_run_body(a), _auth(t)) for t, a in slow],
-                conns=conc,
-                spread_s=int(slow_chunks) * float(slow_ms) / 1000,
-            )
-            cost = _stream_cost(server.pid, streams(), duration)
-            for rnd in range(1, rounds + 1):
-                background = streams()
-                if rnd % 2:  # odd rounds: alone first
-                    alone, loaded = wrk(), _with_streams(background, wrk)
-                else:
-                    loaded, alone = _with_streams(background, wrk), wrk()
-                get_rows.append((rnd, alone, loaded, background.done, background.failed))
-            profile = f"{slow_chunks} deltas {slow_ms} ms apart"
-            lines += render_get(get_rows, conc, profile, cost)
         finally:
             server.stop()
+        get_rounds = GetRounds(
+            pairs,
+            slow,
+            int(env_str("BENCH_STREAM_CONCURRENCY", "100")),
+            int(env_str("BENCH_STREAM_GET_DURATION", "8")),
+            int(env_str("BENCH_STREAM_ROUNDS", "8")),
+            int(slow_chunks) * float(slow_ms) / 1000,
+            f"{slow_chunks} deltas {slow_ms} ms apart",
+            out_dir / "stream_load.log",
+        )
+        for n in workers:  # a fresh service for each: the same database, seeded above
+            log_name = f"stream_server_workers{n}.log"
+            server = GatewayServer(url, out_dir / log_name, gateway_env, ("--workers", str(n)))
+            try:
+                server.wait_ready()
+                lines += get_rounds.measure(server, n)
+            finally:
+                server.stop()
     finally:
         mock.stop()
     return lines
