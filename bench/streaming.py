@@ -11,6 +11,7 @@ upstream's first chunk. Then GET /api/agents/{id} under wrk -c32, alone and with
 streamed runs going (slow ones: 20 deltas 250 ms apart), BENCH_STREAM_ROUNDS (8) rounds of
 BENCH_STREAM_GET_DURATION (8) s each way, the order swapped every round (so a drift of the
 machine's speed falls on both sides); the verdict is on the median of the rounds' ratios.
+The GET rounds run on a fresh `serve --workers N` for each N of BENCH_STREAM_WORKERS ("1").
 The machine's own speed is probed first (bench/cpu.py `host_speed`): on this VM it moves
 by up to 2x within seconds with nothing else running, so one round's ratio says little.
 
@@ -154,7 +155,7 @@ class GetRounds:
 
 def measure(out_dir: Path) -> list[str]:
     runs = int(env_str("BENCH_STREAM_RUNS", "200"))
-    workers = [int(n) for n in env_str("BENCH_STREAM_WORKERS", "1 2").split()]
+    workers = [int(n) for n in env_str("BENCH_STREAM_WORKERS", "1").split()]
     master = "sk-bench-master-" + secrets.token_hex(12)
     url = service.recreate_database(STREAM_DB)
     operator = service.operator_key(url)
