@@ -98,3 +98,22 @@ async def test_a_client_that_stays_gets_the_stream_after_a_slow_first_delta(
     [execution] = world.app.store.executions.values()
     assert execution.status is ExecutionStatus.SUCCESS
     assert execution.output == "echo: one two"
+
+
+async def test_an_unstreamed_run_whose_client_hangs_up_ends_and_is_recorded(
+    world: World,
+) -> None:
+    """Unstreamed, nothing watches the connection: the run goes on to its end and is
+    recorded as usual (docs/api.md), its answer kept for `GET /api/executions`."""
+    gate = asyncio.Event()
+    world.app.gateway.answer_gate = gate
+    calls, body = world.app.gateway.calls, {"agent_id": world.agent_id, "input": "still here"}
+    await post_then_hang_up(
+        world.url, "/api/agents/execute", world.token, body, lambda: bool(calls)
+    )
+    [execution] = world.app.store.executions.values()
+    assert execution.status is ExecutionStatus.RUNNING  # the client is gone, the run is not
+    gate.set()
+    execution = await the_run_once_stopped(world.app.store)
+    assert execution.status is ExecutionStatus.SUCCESS
+    assert execution.output == "echo: still here"
