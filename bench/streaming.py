@@ -29,6 +29,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
+from typing import TypeVar
 
 import httpx
 import psycopg
@@ -44,6 +45,7 @@ from bench.stream_clients import Background, Timed, timed_stream
 STREAM_DB = env_str("BENCH_STREAM_DB", "agentkeel_bench_stream")
 GET_LUA = Path(__file__).resolve().parent / "get.lua"
 SLOW_MODEL = "bench-slow-stream"
+T = TypeVar("T")
 
 
 async def _seed(base: str, operator: str, tenants: int = 2) -> tuple[list, list]:  # type: ignore[type-arg]
@@ -204,25 +206,25 @@ def measure(out_dir: Path) -> list[str]:
 
 def _stream_cost(pid: int, background: Background, seconds: float) -> StreamCost:
     """The service's CPU per streamed run, the streams alone, all of them open."""
+
+    def sample() -> StreamCost:
+        done, c0, t0 = background.done, ticks(tree(pid)), time.monotonic()
+        time.sleep(seconds)
+        runs, c1, t1 = background.done - done, ticks(tree(pid)), time.monotonic()
+        return StreamCost(t1 - t0, runs, (c1 - c0) / os.sysconf("SC_CLK_TCK"))
+
+    return _with_streams(background, sample)
+
+
+def _with_streams(background: Background, measure: Callable[[], T]) -> T:
+    """`measure()` with all the background streams open."""
     background.start()
     time.sleep(background.spread_s)
-    done, c0, t0 = background.done, ticks(tree(pid)), time.monotonic()
-    time.sleep(seconds)
-    runs, c1, t1 = background.done - done, ticks(tree(pid)), time.monotonic()
+    measured = measure()
     background.stop()
     if background.error is not None:
         raise SystemExit(f"the streaming client stopped: {background.error}")
-    return StreamCost(t1 - t0, runs, (c1 - c0) / os.sysconf("SC_CLK_TCK"))
-
-
-def _with_streams(background: Background, wrk: Callable[[], dict[str, str]]) -> dict[str, str]:
-    background.start()
-    time.sleep(background.spread_s)  # all streams open
-    loaded = wrk()
-    background.stop()
-    if background.error is not None:
-        raise SystemExit(f"the streaming client stopped: {background.error}")
-    return loaded
+    return measured
 
 
 def main() -> int:

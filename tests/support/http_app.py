@@ -2,7 +2,9 @@
 
 import base64
 from dataclasses import dataclass
+from typing import Any
 
+import httpx
 from litestar import Litestar
 
 from adapters.fake_llm.gateway import FakeLlmGateway
@@ -34,6 +36,15 @@ class InMemoryApp:
     @property
     def operator(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.operator_key}"}
+
+    async def acme(self, http: httpx.AsyncClient) -> tuple[dict[str, Any], dict[str, str]]:
+        """Tenant "acme", made by the operator through `http`: its JSON, and the bearer
+        headers of its first key."""
+        body = {"name": "acme", "admin_email": "ops@acme.example"}
+        tenant: dict[str, Any] = (
+            await http.post("/api/tenants", json=body, headers=self.operator)
+        ).json()
+        return tenant, {"Authorization": f"Bearer {tenant['api_key']}"}
 
 
 def in_memory_app(mcp: McpServices | None = None) -> InMemoryApp:

@@ -28,9 +28,7 @@ class World:
 async def world() -> AsyncIterator[World]:
     app = in_memory_app()
     async with live_server(app.app) as url, httpx.AsyncClient(base_url=url) as http:
-        body = {"name": "acme", "admin_email": "ops@acme.example"}
-        tenant = (await http.post("/api/tenants", json=body, headers=app.operator)).json()
-        headers = {"Authorization": f"Bearer {tenant['api_key']}"}
+        tenant, headers = await app.acme(http)
         agent = {"name": "triage", "system_prompt": "Be brief."}
         made = (await http.post("/api/agents", json=agent, headers=headers)).json()
         yield World(app, url, tenant["api_key"], made["id"])

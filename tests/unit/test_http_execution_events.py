@@ -49,9 +49,7 @@ async def world() -> AsyncIterator[World]:
     app.app.state.deps = deps
     transport = httpx.ASGITransport(app=app.app)  # type: ignore[arg-type]
     async with httpx.AsyncClient(transport=transport, base_url="http://agentkeel") as client:
-        body = {"name": "acme", "admin_email": "ops@acme.example"}
-        tenant = (await client.post("/api/tenants", json=body, headers=app.operator)).json()
-        headers = {"Authorization": f"Bearer {tenant['api_key']}"}
+        tenant, headers = await app.acme(client)
         agent = {"name": "triage", "system_prompt": "Be brief."}
         made = (await client.post("/api/agents", json=agent, headers=headers)).json()
         yield World(app, client, headers, made, tenant["id"])

@@ -40,9 +40,7 @@ async def world() -> AsyncIterator[World]:
     app = in_memory_app()
     transport = httpx.ASGITransport(app=app.app)  # type: ignore[arg-type]
     async with httpx.AsyncClient(transport=transport, base_url="http://agentkeel") as client:
-        body = {"name": "acme", "admin_email": "ops@acme.example"}
-        tenant = (await client.post("/api/tenants", json=body, headers=app.operator)).json()
-        headers = {"Authorization": f"Bearer {tenant['api_key']}"}
+        _, headers = await app.acme(client)
         agent = {"name": "triage", "system_prompt": "Be brief.", "temperature": 0.3}
         made = (await client.post("/api/agents", json=agent, headers=headers)).json()
         yield World(app, client, headers, made["id"])

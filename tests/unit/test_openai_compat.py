@@ -47,10 +47,8 @@ async def _agent(http: httpx.AsyncClient, headers: dict[str, str], **fields: Any
 async def world() -> AsyncIterator[World]:
     app = in_memory_app()
     async with live_server(app.app) as url, httpx.AsyncClient(base_url=url) as http:
-        body = {"name": "acme", "admin_email": "ops@acme.example"}
-        tenant = (await http.post("/api/tenants", json=body, headers=app.operator)).json()
+        tenant, headers = await app.acme(http)
         key = tenant["api_key"]
-        headers = {"Authorization": f"Bearer {key}"}
         agent = await _agent(http, headers, max_tokens=40)
         client = openai.AsyncOpenAI(api_key=key, base_url=f"{url}/v1", max_retries=0)
         try:

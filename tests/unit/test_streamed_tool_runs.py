@@ -58,9 +58,7 @@ async def world() -> AsyncIterator[World]:
     services, connector = fake_mcp_services(max_steps=MAX_STEPS)
     app = in_memory_app(services)
     async with live_server(app.app) as url, httpx.AsyncClient(base_url=url) as http:
-        body = {"name": "acme", "admin_email": "ops@acme.example"}
-        tenant = (await http.post("/api/tenants", json=body, headers=app.operator)).json()
-        headers = {"Authorization": f"Bearer {tenant['api_key']}"}
+        tenant, headers = await app.acme(http)
         server = await http.post("/api/mcp-servers", json=stdio_server_body(), headers=headers)
         assert server.status_code == 201, server.text
         check = await http.post(f"/api/mcp-servers/{server.json()['id']}/check", headers=headers)
