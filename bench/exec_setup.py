@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 
 from bench import service
-from bench.common import VENV_BIN, agentkeel_bin, log
+from bench.common import VENV_BIN, log
 from bench.seed import PROMPT, api_post
 
 INPUT = "Summarise in one sentence why unit tests are worth writing."
@@ -85,17 +85,7 @@ class GatewayServer(service.Server):
     def __init__(
         self, url: str, logfile: Path, extra_env: dict[str, str], args: Sequence[str] = ()
     ) -> None:
-        self.port = service.free_port()
-        self.base = f"http://127.0.0.1:{self.port}"
-        self._log = logfile.open("w")
-        env = {**service.service_env(url), **extra_env}
-        self.proc = subprocess.Popen(
-            [agentkeel_bin(), "serve", "--host", "127.0.0.1", "--port", str(self.port), *args],
-            env=env,
-            stdout=self._log,
-            stderr=subprocess.STDOUT,
-        )
-        self.pid = self.proc.pid
+        super().__init__(url, logfile, {**service.service_env(url), **extra_env}, args)
 
 
 # --------------------------------------------------------------------------- seeding
