@@ -95,7 +95,6 @@ def render_get(
         f"{'round':<6} {'load':<14} {'rps':>9} {'p50_ms':>8} {'p99_ms':>8} {'errors':>6} "
         f"{'streams_ok':>10} {'failed':>6} {'svc_cpu':>7} {'busy':>5}",
     ]
-    ratios = []
     for rnd, alone, loaded, done, failed in rows:
         for label, v, extra in (
             ("alone", alone, ("", "")),
@@ -108,26 +107,51 @@ def render_get(
                 f"{errors:>6} {extra[0]:>10} {extra[1]:>6} {v.get('svc_cpu', '?'):>6}% "
                 f"{v.get('busy', '?'):>4}%"
             )
-        with contextlib.suppress(KeyError, ValueError, ZeroDivisionError):
-            ratios.append(
-                (
-                    float(loaded["rps"]) / float(alone["rps"]),
-                    float(loaded["p99_ms"]) / float(alone["p99_ms"]),
-                )
-            )
-    for (rps, p99), (rnd, *_) in zip(ratios, rows, strict=False):
-        order = "alone first" if rnd % 2 else "streams first"
-        out.append(f"round {rnd} ({order}): with streams / alone: rps x{rps:.3f}, p99 x{p99:.3f}")
-    if ratios:
-        rps = statistics.median(r for r, _ in ratios)
-        p99 = statistics.median(p for _, p in ratios)
-        verdict = "met" if rps >= 0.9 and p99 <= 1.1 else "MISSED"
-        low, high = min(r for r, _ in ratios), max(r for r, _ in ratios)
-        out.append(
-            f"median of {len(ratios)} rounds: rps x{rps:.3f} (rounds x{low:.3f} to "
-            f"x{high:.3f}), p99 x{p99:.3f} (target: within 10%: {verdict})"
-        )
+    ratio_lines, median = _ratios(rows, "streams")
+    out += ratio_lines
+    if median is not None:
+        verdict = "met" if median[0] >= 0.9 and median[1] <= 1.1 else "MISSED"
+        out[-1] += f" (target: within 10%: {verdict})"
     return out + _render_cost(cost, [alone for _, alone, *_ in rows])
+
+
+def _ratios(rows: list, what: str) -> tuple[list[str], tuple[float, float] | None]:  # type: ignore[type-arg]
+    """Each round's loaded / alone ratios, then their medians (rps, p99)."""
+    ratios, out = [], []
+    for rnd, alone, loaded, *_ in rows:
+        with contextlib.suppress(KeyError, ValueError, ZeroDivisionError):
+            rps = float(loaded["rps"]) / float(alone["rps"])
+            p99 = float(loaded["p99_ms"]) / float(alone["p99_ms"])
+            ratios.append((rps, p99))
+            order = "alone first" if rnd % 2 else f"{what} first"
+            line = f"round {rnd} ({order}): with {what} / alone: rps x{rps:.3f}, p99 x{p99:.3f}"
+            out.append(line)
+    if not ratios:
+        return out, None
+    rps = statistics.median(r for r, _ in ratios)
+    p99 = statistics.median(p for _, p in ratios)
+    low, high = min(r for r, _ in ratios), max(r for r, _ in ratios)
+    out.append(
+        f"median of {len(ratios)} rounds: rps x{rps:.3f} (rounds x{low:.3f} to "
+        f"x{high:.3f}), p99 x{p99:.3f}"
+    )
+    return out, (rps, p99)
+
+
+def render_yardstick(rows: list, rate: float) -> list[str]:  # type: ignore[type-arg]
+    """The same GET rounds with unstreamed runs at the streams' rate: not a target, what
+    that many runs per second cost GET when nothing streams."""
+    out = [
+        "",
+        f"== yardstick, not a target: the same GET rounds with {rate:.0f} unstreamed runs per "
+        "second instead of the streams (the same agents; each run answered at once)",
+    ]
+    for rnd, alone, loaded, done, failed in rows:
+        out.append(
+            f"round {rnd}: GET alone {float(alone.get('rps', 'nan')):.1f} rps, with the runs "
+            f"{float(loaded.get('rps', 'nan')):.1f} rps ({done} runs ok, {failed} failed)"
+        )
+    return out + _ratios(rows, "runs")[0]
 
 
 def _render_cost(cost: StreamCost, alone: list[dict[str, str]]) -> list[str]:

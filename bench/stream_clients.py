@@ -66,8 +66,10 @@ class _Exchange(asyncio.Protocol):
     def data_received(self, data: bytes) -> None:
         self._buf += data
         if self._done is not None and not self._done.done() and self._ended():
-            # ok: answered 200 and ended as a run does (`done`, not `error`).
-            ok = self._buf.startswith(b"HTTP/1.1 200") and b"event: done" in self._buf
+            # ok: answered 200 and, streamed, ended as a run does (`done`, not `error`);
+            # unstreamed, a 200 has the run's JSON with a Content-Length.
+            streamed_ok = self._length is None and b"event: done" in self._buf
+            ok = self._buf.startswith(b"HTTP/1.1 200") and (self._length is not None or streamed_ok)
             self._done.set_result(ok)
 
     def _ended(self) -> bool:
@@ -110,13 +112,15 @@ def _request(host: str, body: bytes, headers: dict[str, str]) -> bytes:
 
 @dataclass
 class Background:
-    """`conns` streamed runs at a time on keep-alive connections, each starting as the
-    previous one ends, the first ones spread over `spread_s`; on uvloop, in a thread."""
+    """`conns` runs at a time on keep-alive connections, each starting as the previous one
+    ends, the first ones spread over `spread_s`; on uvloop, in a thread. With `rate`, no
+    faster than `rate` runs per second in all (unstreamed runs, which end at once)."""
 
     base: str
     runs: list[tuple[bytes, dict[str, str]]]  # (body, headers) to cycle through
     conns: int = 100
     spread_s: float = 5.0  # about one run's length
+    rate: float | None = None  # runs per second, all connections together; None: no pacing
     error: str | None = None  # what stopped the client, if anything did
     done: int = 0
     failed: int = 0
@@ -147,14 +151,19 @@ class Background:
         host, port = hostport.rsplit(":", 1)
         requests = [_request(hostport, body, headers) for body, headers in self.runs]
         exchange: _Exchange | None = None
+        loop = asyncio.get_running_loop()
+        period = self.conns / self.rate if self.rate else 0.0  # per connection
+        next_at = loop.time()
         while not self._stop.is_set():
             if exchange is None or exchange.transport is None:
-                loop = asyncio.get_running_loop()
                 _, exchange = await loop.create_connection(_Exchange, host, int(port))
             ok = await exchange.run(requests[(n + self.done) % len(requests)])
             if ok:
                 self.done += 1
             else:
                 self.failed += 1
+            if period:
+                next_at += period
+                await asyncio.sleep(max(0.0, next_at - loop.time()))
         if exchange is not None and exchange.transport is not None:
             exchange.transport.close()

@@ -38,7 +38,13 @@ from bench import prereq, service
 from bench.common import OUT, env_str, git_commit, loadavg, log, parse_result_line, which
 from bench.cpu import host_speed, machine, ticks, tree
 from bench.exec_setup import INPUT, GatewayServer, Mock, upstream_body
-from bench.report_stream import StreamCost, render_c1, render_get, render_host_speed
+from bench.report_stream import (
+    StreamCost,
+    render_c1,
+    render_get,
+    render_host_speed,
+    render_yardstick,
+)
 from bench.seed import PROMPT, api_post
 from bench.stream_clients import Background, Timed, timed_stream
 
@@ -70,8 +76,8 @@ async def _seed(base: str, operator: str, tenants: int = 2) -> tuple[list, list]
     return fast, slow
 
 
-def _run_body(agent_id: str) -> bytes:
-    return json.dumps({"agent_id": agent_id, "input": INPUT, "stream": True}).encode()
+def _run_body(agent_id: str, *, stream: bool = True) -> bytes:
+    return json.dumps({"agent_id": agent_id, "input": INPUT, "stream": stream}).encode()
 
 
 def _auth(token: str) -> dict[str, str]:
@@ -133,6 +139,7 @@ class GetRounds:
     spread_s: float  # one slow run's length
     profile: str
     log: Path
+    yardstick_rounds: int = 4  # the same rounds with unstreamed runs at the streams' rate
 
     def measure(self, server: GatewayServer, workers: int) -> list[str]:
         wrk = partial(_wrk_get, server, self.pairs, self.duration, self.log)
@@ -144,15 +151,36 @@ class GetRounds:
             spread_s=self.spread_s,
         )
         cost = _stream_cost(server.pid, streams(), self.duration)
-        rows = []
-        for rnd in range(1, self.rounds + 1):
-            background = streams()
-            if rnd % 2:  # odd rounds: alone first
-                alone, loaded = wrk(), _with_streams(background, wrk)
-            else:
-                loaded, alone = _with_streams(background, wrk), wrk()
-            rows.append((rnd, alone, loaded, background.done, background.failed))
-        return render_get(rows, self.conc, self.profile, cost, workers)
+        rows = _paired(wrk, streams, self.rounds)
+        lines = render_get(rows, self.conc, self.profile, cost, workers)
+        # The streams start this many runs per second; the same rate of unstreamed runs,
+        # answered at once, on a few connections:
+        rate = self.conc / self.spread_s
+        unstreamed = partial(
+            Background,
+            server.base,
+            [(_run_body(a, stream=False), _auth(t)) for t, a in self.slow],
+            conns=4,
+            spread_s=0.2,
+            rate=rate,
+        )
+        return lines + render_yardstick(_paired(wrk, unstreamed, self.yardstick_rounds), rate)
+
+
+def _paired(
+    wrk: Callable[[], dict[str, str]], background: Callable[[], Background], rounds: int
+) -> list[tuple[int, dict[str, str], dict[str, str], int, int]]:
+    """GET alone and with `background()` going, `rounds` times, the order swapped every
+    round (a drift of the machine's speed falls on both sides)."""
+    rows = []
+    for rnd in range(1, rounds + 1):
+        load = background()
+        if rnd % 2:  # odd rounds: alone first
+            alone, loaded = wrk(), _with_streams(load, wrk)
+        else:
+            loaded, alone = _with_streams(load, wrk), wrk()
+        rows.append((rnd, alone, loaded, load.done, load.failed))
+    return rows
 
 
 def measure(out_dir: Path) -> list[str]:
@@ -190,6 +218,7 @@ def measure(out_dir: Path) -> list[str]:
             int(slow_chunks) * float(slow_ms) / 1000,
             f"{slow_chunks} deltas {slow_ms} ms apart",
             out_dir / "stream_load.log",
+            int(env_str("BENCH_STREAM_YARDSTICK_ROUNDS", "4")),
         )
         for n in workers:  # a fresh service for each: the same database, seeded above
             log_name = f"stream_server_workers{n}.log"

@@ -1,7 +1,7 @@
 """The streaming bench's cost line (bench/report_stream.py): the arithmetic behind the
 "within 10% needs at most ... ms per run" it prints beside the GET rounds."""
 
-from bench.report_stream import StreamCost, render_get
+from bench.report_stream import StreamCost, render_get, render_yardstick
 
 
 def _round(rps: str, svc_cpu: str) -> dict[str, str]:
@@ -22,3 +22,20 @@ def test_the_cost_line_puts_the_runs_cpu_against_a_tenth_of_one_core() -> None:
         "= 15.0% of one core, against GET's 90% alone; within 10% needs at most 4.50 ms "
         "per run at this rate (a GET alone: 0.900 ms, so a run costs 8.3 GETs)"
     )
+
+
+def test_the_yardstick_gives_each_rounds_ratio_and_their_median_without_a_verdict() -> None:
+    rows = [
+        (1, _round("1000", "99"), _round("950", "99"), 80, 0),
+        (2, _round("1000", "99"), _round("900", "99"), 80, 0),
+        (3, _round("1000", "99"), _round("800", "99"), 79, 1),
+    ]
+    lines = render_yardstick(rows, 20.0)
+    assert "20 unstreamed runs per second" in lines[1]
+    assert (
+        lines[2] == "round 1: GET alone 1000.0 rps, with the runs 950.0 rps (80 runs ok, 0 failed)"
+    )
+    assert lines[6] == "round 2 (runs first): with runs / alone: rps x0.900, p99 x1.000"
+    assert lines[-1] == "median of 3 rounds: rps x0.900 (rounds x0.800 to x0.950), p99 x1.000"
+    assert "not a target" in lines[1]
+    assert not any("within 10%" in line for line in lines)
