@@ -12,6 +12,8 @@ streamed runs going (slow ones: 20 deltas 250 ms apart), BENCH_STREAM_ROUNDS (8)
 BENCH_STREAM_GET_DURATION (8) s each way, the order swapped every round (so a drift of the
 machine's speed falls on both sides); the verdict is on the median of the rounds' ratios.
 The GET rounds run on a fresh `serve --workers N` for each N of BENCH_STREAM_WORKERS ("1").
+A yardstick follows them, not a target: as many rounds (BENCH_STREAM_YARDSTICK_ROUNDS) with
+unstreamed runs of the same agents at the rate the streams start runs, instead of streams.
 The machine's own speed is probed first (bench/cpu.py `host_speed`): on this VM it moves
 by up to 2x within seconds with nothing else running, so one round's ratio says little.
 
@@ -139,7 +141,7 @@ class GetRounds:
     spread_s: float  # one slow run's length
     profile: str
     log: Path
-    yardstick_rounds: int = 4  # the same rounds with unstreamed runs at the streams' rate
+    yardstick_rounds: int  # the same rounds with unstreamed runs at the streams' rate
 
     def measure(self, server: GatewayServer, workers: int) -> list[str]:
         wrk = partial(_wrk_get, server, self.pairs, self.duration, self.log)
@@ -185,6 +187,7 @@ def _paired(
 
 def measure(out_dir: Path) -> list[str]:
     runs = int(env_str("BENCH_STREAM_RUNS", "200"))
+    rounds = int(env_str("BENCH_STREAM_ROUNDS", "8"))
     workers = [int(n) for n in env_str("BENCH_STREAM_WORKERS", "1").split()]
     master = "sk-bench-master-" + secrets.token_hex(12)
     url = service.recreate_database(STREAM_DB)
@@ -214,11 +217,11 @@ def measure(out_dir: Path) -> list[str]:
             slow,
             int(env_str("BENCH_STREAM_CONCURRENCY", "100")),
             int(env_str("BENCH_STREAM_GET_DURATION", "8")),
-            int(env_str("BENCH_STREAM_ROUNDS", "8")),
+            rounds,
             int(slow_chunks) * float(slow_ms) / 1000,
             f"{slow_chunks} deltas {slow_ms} ms apart",
             out_dir / "stream_load.log",
-            int(env_str("BENCH_STREAM_YARDSTICK_ROUNDS", "4")),
+            int(env_str("BENCH_STREAM_YARDSTICK_ROUNDS", str(rounds))),
         )
         for n in workers:  # a fresh service for each: the same database, seeded above
             log_name = f"stream_server_workers{n}.log"
