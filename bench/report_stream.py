@@ -85,12 +85,15 @@ def render_get(
     conc: int,
     profile: str,
     cost: StreamCost,
-    workers: int,
+    where: str,
+    *,
+    shared: bool = True,
 ) -> list[str]:
-    """`busy`: the whole machine, % of all its cores."""
+    """`busy`: the whole machine, % of all its cores. `shared`: the runs are served by the
+    process that serves GET (otherwise by one of their own, `cost` that one's)."""
     out = [
         "",
-        f"== GET /api/agents/{{id}} (wrk -t1 -c32) on `serve --workers {workers}`, alone and "
+        f"== GET /api/agents/{{id}} (wrk -t1 -c32) on {where}, alone and "
         f"with {conc} streamed runs going ({profile} each)",
         f"{'round':<6} {'load':<14} {'rps':>9} {'p50_ms':>8} {'p99_ms':>8} {'errors':>6} "
         f"{'streams_ok':>10} {'failed':>6} {'svc_cpu':>7} {'busy':>5}",
@@ -112,6 +115,8 @@ def render_get(
     if median is not None:
         verdict = "met" if median[0] >= 0.9 and median[1] <= 1.1 else "MISSED"
         out[-1] += f" (target: within 10%: {verdict})"
+    if not shared:  # no budget: the runs' CPU does not come out of GET's process
+        return [*out, _cost_line(cost) + " on the runs' own process"]
     return out + _render_cost(cost, [alone for _, alone, *_ in rows])
 
 
@@ -154,16 +159,20 @@ def render_yardstick(rows: list, rate: float) -> list[str]:  # type: ignore[type
     return out + _ratios(rows, "runs")[0]
 
 
+def _cost_line(cost: StreamCost) -> str:
+    return (
+        f"streamed runs alone ({cost.seconds:.0f} s, no GET load): {cost.runs_per_s:.1f} "
+        f"runs/s, service {cost.ms_per_run:.2f} ms CPU per run"
+    )
+
+
 def _render_cost(cost: StreamCost, alone: list[dict[str, str]]) -> list[str]:
     """What the streamed runs cost against the 10% budget: at full GET load the service's
     CPU is all GET's (`svc_cpu` alone: one core for one process, less than two for two on
     this machine, where wrk and PostgreSQL share the cores), so the runs' CPU comes out of
     it; within 10%, they may take a tenth of it."""
     full = [v for v in alone if float(v.get("rps", 0) or 0) > 0 and "svc_cpu" in v]
-    line = (
-        f"streamed runs alone ({cost.seconds:.0f} s, no GET load): {cost.runs_per_s:.1f} "
-        f"runs/s, service {cost.ms_per_run:.2f} ms CPU per run"
-    )
+    line = _cost_line(cost)
     if not full:
         return [line]
     svc_cpu = statistics.median(float(v["svc_cpu"]) for v in full)  # % of one core

@@ -14,6 +14,8 @@ machine's speed falls on both sides); the verdict is on the median of the rounds
 The GET rounds run on a fresh `serve --workers N` for each N of BENCH_STREAM_WORKERS ("1").
 A yardstick follows them, not a target: as many rounds (BENCH_STREAM_YARDSTICK_ROUNDS) with
 unstreamed runs of the same agents at the rate the streams start runs, instead of streams.
+Then (BENCH_STREAM_SPLIT, "1") the rounds again with the runs on a `serve` process of their
+own, GET on another: the deployment docs/api.md suggests for many streams.
 The machine's own speed is probed first (bench/cpu.py `host_speed`): on this VM it moves
 by up to 2x within seconds with nothing else running, so one round's ratio says little.
 
@@ -143,18 +145,25 @@ class GetRounds:
     log: Path
     yardstick_rounds: int  # the same rounds with unstreamed runs at the streams' rate
 
-    def measure(self, server: GatewayServer, workers: int) -> list[str]:
+    def measure(
+        self, server: GatewayServer, where: str, runs_on: GatewayServer | None = None
+    ) -> list[str]:
+        """GET on `server`; the runs on `runs_on` (another process) or on `server` too, then
+        followed by the yardstick."""
+        runs_to = runs_on or server
         wrk = partial(_wrk_get, server, self.pairs, self.duration, self.log)
         streams = partial(
             Background,
-            server.base,
+            runs_to.base,
             [(_run_body(a), _auth(t)) for t, a in self.slow],
             conns=self.conc,
             spread_s=self.spread_s,
         )
-        cost = _stream_cost(server.pid, streams(), self.duration)
+        cost = _stream_cost(runs_to.pid, streams(), self.duration)
         rows = _paired(wrk, streams, self.rounds)
-        lines = render_get(rows, self.conc, self.profile, cost, workers)
+        lines = render_get(rows, self.conc, self.profile, cost, where, shared=runs_on is None)
+        if runs_on is not None:
+            return lines
         # The streams start this many runs per second; the same rate of unstreamed runs,
         # answered at once, on a few connections:
         rate = self.conc / self.spread_s
@@ -228,12 +237,30 @@ def measure(out_dir: Path) -> list[str]:
             server = GatewayServer(url, out_dir / log_name, gateway_env, ("--workers", str(n)))
             try:
                 server.wait_ready()
-                lines += get_rounds.measure(server, n)
+                lines += get_rounds.measure(server, f"`serve --workers {n}`")
             finally:
                 server.stop()
+        if env_str("BENCH_STREAM_SPLIT", "1") != "0":
+            lines += _split(get_rounds, url, out_dir, gateway_env)
     finally:
         mock.stop()
     return lines
+
+
+def _split(get_rounds: GetRounds, url: str, out_dir: Path, env: dict[str, str]) -> list[str]:
+    """The same rounds with the runs served by a `serve` process of their own (what a
+    proxy routing the run endpoints to their own processes gives): GET on one, runs on
+    the other, one database."""
+    api = GatewayServer(url, out_dir / "stream_server_api.log", env)
+    runs = GatewayServer(url, out_dir / "stream_server_runs.log", env)
+    try:
+        api.wait_ready()
+        runs.wait_ready()
+        where = "`serve --workers 1`, the runs on a second `serve` process"
+        return get_rounds.measure(api, where, runs_on=runs)
+    finally:
+        api.stop()
+        runs.stop()
 
 
 def _stream_cost(pid: int, background: Background, seconds: float) -> StreamCost:
