@@ -148,8 +148,8 @@ class GetRounds:
     def measure(
         self, server: GatewayServer, where: str, runs_on: GatewayServer | None = None
     ) -> list[str]:
-        """GET on `server`; the runs on `runs_on` (another process) or on `server` too, then
-        followed by the yardstick."""
+        """GET on `server`; the runs on `runs_on`, a process of their own, or on `server`
+        too, and then the yardstick."""
         runs_to = runs_on or server
         wrk = partial(_wrk_get, server, self.pairs, self.duration, self.log)
         streams = partial(
