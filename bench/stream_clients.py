@@ -66,10 +66,10 @@ class _Exchange(asyncio.Protocol):
     def data_received(self, data: bytes) -> None:
         self._buf += data
         if self._done is not None and not self._done.done() and self._ended():
-            # ok: answered 200 and, streamed, ended as a run does (`done`, not `error`);
-            # unstreamed, a 200 has the run's JSON with a Content-Length.
-            streamed_ok = self._length is None and b"event: done" in self._buf
-            ok = self._buf.startswith(b"HTTP/1.1 200") and (self._length is not None or streamed_ok)
+            # ok: answered 200 and, streamed (chunked), ended as a run does (`done`, not
+            # `error`); unstreamed, a 200 has the run's JSON with a Content-Length.
+            ended_well = self._length is not None or b"event: done" in self._buf
+            ok = self._buf.startswith(b"HTTP/1.1 200") and ended_well
             self._done.set_result(ok)
 
     def _ended(self) -> bool:
